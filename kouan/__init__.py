@@ -1,0 +1,1 @@
+"""Kouan application core: settings, domain, persistence, auth, API and CLI."""

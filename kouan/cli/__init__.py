@@ -1,0 +1,1 @@
+"""The ``kouan`` command line (typer); each area has its own module with a sub-app."""

@@ -1,0 +1,1 @@
+"""Relational persistence: SQLAlchemy 2 models and Alembic migrations (SQLite or PostgreSQL)."""
