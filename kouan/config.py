@@ -136,8 +136,8 @@ def load_settings() -> Settings:
     """Read settings from the environment now; raise :class:`SettingsError` with one clear line."""
     unknown = _unknown_env_names()
     if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(unknown)} "
-                            f"(see `kouan doctor --settings` for the valid KOUAN_* names)")
+        valid = ", ".join(sorted(ENV_PREFIX + n.upper() for n in Settings.model_fields))
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}; valid names: {valid}")
     try:
         return Settings()
     except ValidationError as exc:

@@ -1,4 +1,4 @@
-"""Errors that mean "the input or the environment is wrong", mapped to CLI exit codes and HTTP 4xx."""
+"""User-facing errors, mapped to CLI exit codes and HTTP 4xx."""
 
 from __future__ import annotations
 

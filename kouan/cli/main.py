@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from kouan.cli import core_commands
 from kouan.config import SettingsError
@@ -25,7 +26,7 @@ app = typer.Typer(
 )
 core_commands.register(app)
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,21 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     except KouanError as exc:
         _err.print(f"[red]error:[/red] {exc}")
         return exc.exit_code
-    except SystemExit as exc:  # typer.Exit inside standalone_mode=False
+    except SystemExit as exc:
         return int(exc.code or 0)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         return 130
-    except Exception as exc:  # click usage errors surface here in standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return 2
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except TyperException as exc:  # click-level usage errors: bad option, unknown command
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            _err.print(f"[red]error:[/red] {exc}")
+        return 2
     return rv if isinstance(rv, int) else 0
 
 
