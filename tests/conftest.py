@@ -11,6 +11,7 @@ from kouan.config import get_settings
 
 pytest_plugins = [
     "tests.fixtures.core",
+    "tests.fixtures.ray_local",
 ]
 
 
