@@ -11,7 +11,11 @@ from kouan.config import get_settings
 
 pytest_plugins = [
     "tests.fixtures.core",
+    "tests.fixtures.postgres",
+    "tests.fixtures.nats",
+    "tests.fixtures.alarm_path",
     "tests.fixtures.ray_local",
+    "tests.fixtures.triton",
 ]
 
 

@@ -1,0 +1,211 @@
+"""Embedded alarm bus: the durable outbox delivers into a local table that local consumers read.
+
+``publish`` inserts one ``local_deliveries`` row per known consumer, keyed by
+``(consumer, msg_id)``, so a re-published alarm is a recognised duplicate exactly as with
+JetStream's ``Nats-Msg-Id``. A fetched row is hidden for ``ack_wait_s`` and comes back if it
+was not acknowledged by then, so a consumer that dies mid-message loses nothing.
+
+Consumers in the same process are woken as soon as a message is committed; consumers in
+other processes see it within ``poll_interval_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kouan.bus.base import BusError, Delivery, PublishAck
+from kouan.bus.subjects import DEFAULT_CONSUMERS, check_consumer_name
+from kouan.db.alarms import LocalDeliveryRow
+from kouan.db.retry import run_with_retry
+from kouan.domain import utcnow
+from kouan.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class LocalAlarmBus:
+    """The default bus when ``KOUAN_BUS_URL`` is unset (SQLite or PostgreSQL tables)."""
+
+    backend = "local"
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        consumers: Sequence[str] = DEFAULT_CONSUMERS,
+        *,
+        ack_wait_s: float = 30.0,
+        poll_interval_s: float = 0.2,
+    ) -> None:
+        if not consumers:
+            raise ValueError("at least one consumer is needed")
+        if ack_wait_s <= 0 or poll_interval_s <= 0:
+            raise ValueError("ack_wait_s and poll_interval_s must be > 0")
+        self._sessions = sessions
+        self.consumers = tuple(check_consumer_name(c) for c in consumers)
+        self.ack_wait_s = ack_wait_s
+        self.poll_interval_s = poll_interval_s
+        self._arrived = threading.Condition()
+
+    @property
+    def target(self) -> str:
+        bind = self._sessions.kw.get("bind")
+        url = bind.url.render_as_string() if bind is not None else "?"
+        return f"local outbox ({url})"
+
+    def publish(self, subject: str, payload: bytes, msg_id: str) -> PublishAck:
+        try:
+            seq, duplicate = run_with_retry(lambda: self._insert(subject, payload, msg_id),
+                                            what="local bus publish", attempts=3)
+        except ServiceUnavailable as exc:
+            raise BusError(str(exc)) from exc
+        with self._arrived:
+            self._arrived.notify_all()
+        return PublishAck(stream="local", seq=seq, duplicate=duplicate)
+
+    def _insert(self, subject: str, payload: bytes, msg_id: str) -> tuple[int, bool]:
+        text = payload.decode("utf-8")
+        try:
+            with self._sessions.begin() as s:
+                have = set(s.scalars(select(LocalDeliveryRow.consumer)
+                                     .where(LocalDeliveryRow.msg_id == msg_id)).all())
+                now = utcnow()
+                for consumer in self.consumers:
+                    if consumer not in have:
+                        s.add(LocalDeliveryRow(consumer=consumer, msg_id=msg_id, subject=subject,
+                                               payload=text, created_at=now, visible_at=now,
+                                               deliveries=0, acked_at=None))
+                duplicate = set(self.consumers) <= have
+        except IntegrityError:
+            # Another relay inserted the same message between our SELECT and INSERT.
+            duplicate = True
+        with self._sessions() as s:
+            seq = s.scalar(select(func.min(LocalDeliveryRow.seq))
+                           .where(LocalDeliveryRow.msg_id == msg_id))
+        return int(seq or 0), duplicate
+
+    def subscribe(self, consumer: str) -> LocalSubscription:
+        if consumer not in self.consumers:
+            raise ValueError(f"unknown local consumer {consumer!r}; known: "
+                             f"{', '.join(self.consumers)} (pass it in `consumers`)")
+        return LocalSubscription(self._sessions, consumer, ack_wait_s=self.ack_wait_s,
+                                 poll_interval_s=self.poll_interval_s, arrived=self._arrived)
+
+    def close(self) -> None:
+        with self._arrived:
+            self._arrived.notify_all()
+
+
+class LocalDelivery:
+    """One ``local_deliveries`` row handed to a consumer."""
+
+    def __init__(self, sub: LocalSubscription, row: LocalDeliveryRow) -> None:
+        self._sub = sub
+        self.seq = row.seq
+        self.subject = row.subject
+        self.msg_id = row.msg_id
+        self.data = row.payload.encode("utf-8")
+        self.num_delivered = row.deliveries
+
+    def ack(self) -> None:
+        self._sub._settle(self.seq, self.num_delivered, acked=True, delay_s=0.0)
+
+    def nak(self, delay_s: float = 0.0) -> None:
+        self._sub._settle(self.seq, self.num_delivered, acked=False, delay_s=delay_s)
+
+
+class LocalSubscription:
+    """A consumer's cursor over ``local_deliveries`` (use :meth:`LocalAlarmBus.subscribe`)."""
+
+    def __init__(self, sessions: sessionmaker[Session], consumer: str, *, ack_wait_s: float,
+                 poll_interval_s: float, arrived: threading.Condition) -> None:
+        self._sessions = sessions
+        self.consumer = consumer
+        self._ack_wait = timedelta(seconds=ack_wait_s)
+        self._poll = poll_interval_s
+        self._arrived = arrived
+
+    def fetch(self, max_msgs: int, timeout_s: float) -> list[Delivery]:
+        if max_msgs < 1:
+            raise ValueError("max_msgs must be >= 1")
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        while True:
+            try:
+                got = run_with_retry(lambda: self._take(max_msgs), what="local bus fetch",
+                                     attempts=3)
+            except ServiceUnavailable as exc:
+                raise BusError(str(exc)) from exc
+            left = deadline - time.monotonic()
+            if got or left <= 0:
+                return got
+            with self._arrived:
+                self._arrived.wait(min(left, self._poll))
+
+    def _take(self, max_msgs: int) -> list[Delivery]:
+        """Lease up to ``max_msgs`` visible rows; the ``deliveries`` counter is the version that
+        keeps two fetchers of the same consumer from taking one row."""
+        now = utcnow()
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(LocalDeliveryRow)
+                .where(LocalDeliveryRow.consumer == self.consumer,
+                       LocalDeliveryRow.acked_at.is_(None),
+                       LocalDeliveryRow.visible_at <= now)
+                .order_by(LocalDeliveryRow.seq).limit(max_msgs)).all()
+        if not rows:
+            return []
+        won = []
+        with self._sessions.begin() as s:
+            for row in rows:
+                res = s.execute(
+                    update(LocalDeliveryRow)
+                    .where(LocalDeliveryRow.seq == row.seq,
+                           LocalDeliveryRow.deliveries == row.deliveries,
+                           LocalDeliveryRow.acked_at.is_(None))
+                    .values(deliveries=row.deliveries + 1, visible_at=now + self._ack_wait))
+                if res.rowcount == 1:  # type: ignore[attr-defined]
+                    won.append(row)
+        taken: list[Delivery] = []
+        for row in won:
+            row.deliveries += 1
+            taken.append(LocalDelivery(self, row))
+        return taken
+
+    def _settle(self, seq: int, delivered: int, *, acked: bool, delay_s: float) -> None:
+        now = utcnow()
+        values = ({"acked_at": now} if acked
+                  else {"visible_at": now + timedelta(seconds=max(0.0, delay_s))})
+
+        def run() -> None:
+            with self._sessions.begin() as s:
+                # Only the holder of the current lease may settle it.
+                s.execute(update(LocalDeliveryRow)
+                          .where(LocalDeliveryRow.seq == seq,
+                                 LocalDeliveryRow.deliveries == delivered,
+                                 LocalDeliveryRow.acked_at.is_(None))
+                          .values(**values))
+
+        try:
+            run_with_retry(run, what="local bus ack", attempts=3)
+        except ServiceUnavailable as exc:
+            raise BusError(str(exc)) from exc
+        if not acked:
+            with self._arrived:
+                self._arrived.notify_all()
+
+    def pending(self) -> int:
+        """Messages not yet acknowledged by this consumer."""
+        with self._sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(LocalDeliveryRow)
+                                .where(LocalDeliveryRow.consumer == self.consumer,
+                                       LocalDeliveryRow.acked_at.is_(None))) or 0)
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,66 @@
+"""Canonical JSON and the entry hash that every ledger signature covers.
+
+Canonical JSON: ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+allow_nan=False)`` encoded as UTF-8. Python's float ``repr`` round-trips, so parsing canonical
+JSON and dumping it again gives the same bytes; that is what lets a verifier recompute a hash
+from a stored line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+"""``prev_hash`` of the first entry (seq 0)."""
+
+HASHED_FIELDS = ("seq", "event", "case_id", "at", "payload", "prev_hash")
+"""The fields of a ledger entry covered by ``entry_hash`` (and so by its signature)."""
+
+_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def canonical_json(obj: Any) -> bytes:
+    """UTF-8 canonical JSON of ``obj``; ``ValueError`` for NaN/inf or non-JSON types."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode("utf-8")
+    except TypeError as exc:
+        raise ValueError(f"not JSON-serialisable: {exc}") from None
+
+
+def normalise_payload(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """``(payload as a verifier will parse it, its canonical text)``.
+
+    Tuples become lists and so on; hashing the parsed-back form means the hash a writer computes
+    equals the one a reader recomputes from the stored text.
+    """
+    if not isinstance(payload, dict):
+        raise ValueError("payload must be a JSON object (dict)")
+    text = canonical_json(payload).decode("utf-8")
+    return json.loads(text), text
+
+
+def format_at(at: datetime) -> str:
+    """Fixed-width UTC timestamp with microseconds, e.g. ``2026-11-30T08:00:00.000000Z``.
+
+    Stored as text so that the hashed string survives any database round trip unchanged.
+    """
+    if at.tzinfo is None:
+        raise ValueError("ledger timestamps must be timezone-aware")
+    return at.astimezone(UTC).strftime(_AT_FORMAT)
+
+
+def parse_at(text: str) -> datetime:
+    return datetime.strptime(text, _AT_FORMAT).replace(tzinfo=UTC)
+
+
+def entry_hash(body: dict[str, Any]) -> str:
+    """Lowercase hex sha256 of the canonical JSON of the :data:`HASHED_FIELDS` of ``body``."""
+    return hashlib.sha256(canonical_json({k: body[k] for k in HASHED_FIELDS})).hexdigest()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

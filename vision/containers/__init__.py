@@ -1,0 +1,1 @@
+"""Shipping-container codes (ISO 6346): check digit, confusable correction, size/type, voting."""

@@ -1,0 +1,1 @@
+"""Licence plates: grammar (CN, MN), grammar-constrained CTC decoding, localisation, rectification."""

@@ -1,0 +1,89 @@
+"""Perspective rectification of a plate (or any text quad) from its 4 corners, and splitting of
+two-row plates into one line for a single-line recogniser.
+
+Corners are pixel ``(x, y)`` float32 ``[4, 2]`` ordered top-left, top-right, bottom-right,
+bottom-left (see :func:`vision.ocr_det.order_quad`); images are uint8 BGR ``HxWx3`` or grey.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.ocr_det import Quad, order_quad
+
+Image = npt.NDArray[np.uint8]
+
+
+def quad_size(quad: Quad) -> tuple[float, float]:
+    """Mean width and height of a quad (lengths of opposite edges averaged), in pixels."""
+    q = order_quad(quad)
+    w = (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+    h = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+    return float(w), float(h)
+
+
+def rectify(image: Image, corners: npt.NDArray[Any], out_height: int = 48,
+            out_width: int | None = None, margin: tuple[float, float] = (0.0, 0.0)) -> Image:
+    """Warp the quad ``corners`` to an upright ``out_height``-pixel-high rectangle.
+
+    ``out_width`` defaults to the quad's own aspect ratio. ``margin = (mx, my)`` keeps that
+    fraction of the quad's width/height of surroundings on each side (the output grows; pixels
+    come from the image, replicated at its border) so that a slightly tight box does not cut
+    the first or last character.
+    """
+    if out_height < 4:
+        raise ValueError(f"out_height must be >= 4, got {out_height}")
+    mx, my = margin
+    if not (0 <= mx < 1 and 0 <= my < 1):
+        raise ValueError(f"margins must be in [0, 1), got {margin}")
+    q = order_quad(corners)
+    w, h = quad_size(q)
+    if w < 1 or h < 1:
+        raise ValueError(f"degenerate quad {q.tolist()}")
+    inner_h = out_height / (1 + 2 * my)
+    inner_w = float(out_width) / (1 + 2 * mx) if out_width else inner_h * w / h
+    ox, oy = inner_w * mx, inner_h * my
+    total_w = max(4, int(round(inner_w + 2 * ox)))
+    dst = np.array([[ox, oy], [ox + inner_w, oy], [ox + inner_w, oy + inner_h],
+                    [ox, oy + inner_h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(q, dst)
+    return cv2.warpPerspective(image, m, (total_w, out_height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def row_split(plate: Image, lo: float = 0.25, hi: float = 0.7) -> int:
+    """Row index separating the two text rows of an upright two-row plate.
+
+    Takes the row between ``lo`` and ``hi`` of the height with the least ink (dark-on-light or
+    light-on-dark, decided by the crop's median) after light smoothing.
+    """
+    grey = plate if plate.ndim == 2 else cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
+    h = grey.shape[0]
+    if h < 8:
+        raise ValueError(f"plate too small to split: {plate.shape}")
+    g = grey.astype(np.float32)
+    # text is the minority tone: measure its distance from the background level per row
+    bg = float(np.median(g))
+    ink = np.abs(g - bg)
+    w = grey.shape[1]
+    inner = ink[:, int(w * 0.08):int(w * 0.92)] if w > 24 else ink
+    profile = np.convolve(inner.mean(axis=1), np.ones(3) / 3, mode="same")
+    a, b = int(h * lo), max(int(h * lo) + 1, int(h * hi))
+    return a + int(np.argmin(profile[a:b]))
+
+
+def two_rows_to_line(plate: Image, split: int | None = None, height: int = 48) -> Image:
+    """Top row then bottom row side by side, both resized to ``height`` pixels high."""
+    y = row_split(plate) if split is None else split
+    if not 0 < y < plate.shape[0]:
+        raise ValueError(f"split row {y} outside the plate of height {plate.shape[0]}")
+    parts = []
+    for part in (plate[:y], plate[y:]):
+        ph, pw = part.shape[:2]
+        parts.append(cv2.resize(part, (max(1, int(round(pw * height / ph))), height),
+                                interpolation=cv2.INTER_LINEAR))
+    return np.ascontiguousarray(np.concatenate(parts, axis=1))
