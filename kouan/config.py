@@ -80,6 +80,21 @@ class Settings(BaseSettings):
         description="Ed25519 private key (PEM) that signs ledger entries. "
         "Unset: <data_dir>/keys/ledger_ed25519.pem, created on first use.",
     )
+    face_template_key_file: Path | None = Field(
+        default=None,
+        description="32-byte AES-256-GCM key (raw or 64 hex chars) that encrypts face templates "
+        "and probe images at rest. Unset: <data_dir>/keys/face_templates.key, created on "
+        "first use (mode 0600).",
+    )
+    face_match_threshold: float = Field(
+        default=0.6, gt=0.0, lt=2.0,
+        description="Face embedding distance at or below which two faces are the same person "
+        "(dlib's published 0.6; see docs/faces.md for the ROC on real pairs).",
+    )
+    face_probe_retention_hours: float = Field(
+        default=24.0, gt=0.0, le=24.0 * 366,
+        description="Face probe images that hit nothing are deleted after this many hours.",
+    )
     ray_address: str | None = Field(
         default=None,
         validation_alias=AliasChoices("KOUAN_RAY_ADDRESS", "RAY_ADDRESS"),
@@ -125,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def resolved_signing_key_file(self) -> Path:
         return self.signing_key_file or self.data_dir / "keys" / "ledger_ed25519.pem"
+
+    @property
+    def resolved_face_template_key_file(self) -> Path:
+        return self.face_template_key_file or self.data_dir / "keys" / "face_templates.key"
 
 
 def _unknown_env_names() -> list[str]:

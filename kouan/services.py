@@ -12,9 +12,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kouan.auth import TokenStore
+from kouan.bus.base import AlarmBus
+from kouan.bus.factory import open_bus
+from kouan.bus.outbox import OutboxRelay
 from kouan.config import Settings
 from kouan.db.engine import make_engine, make_session_factory
 from kouan.db.migrate import upgrade
+from kouan.evidence.service import EvidenceService
+from kouan.queue import ReviewQueue
 
 
 @dataclass
@@ -23,8 +28,14 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     tokens: TokenStore
+    evidence: EvidenceService
+    bus: AlarmBus  # NATS JetStream (KOUAN_BUS_URL) or the embedded local bus
+    relay: OutboxRelay  # not started here: long-running processes call relay.start()
+    queue: ReviewQueue
 
     def close(self) -> None:
+        self.relay.stop()
+        self.bus.close()
         self.engine.dispose()
 
 
@@ -35,5 +46,10 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     if migrate:
         upgrade(engine)
     sessions = make_session_factory(engine)
+    evidence = EvidenceService.from_settings(settings, sessions)
+    bus = open_bus(settings, sessions)
+    relay = OutboxRelay(sessions, bus, evidence.ledger)
     return Services(settings=settings, engine=engine, sessions=sessions,
-                    tokens=TokenStore(sessions))
+                    tokens=TokenStore(sessions), evidence=evidence, bus=bus, relay=relay,
+                    queue=ReviewQueue(sessions, evidence.ledger,
+                                      on_alarm_committed=relay.wake))

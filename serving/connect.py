@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,14 +40,17 @@ def embedded_work_dir(settings: Settings) -> Path:
 
 
 @contextmanager
-def triton_session(settings: Settings, repo: Path | None = None) -> Iterator[TritonClient]:
+def triton_session(settings: Settings, repo: Path | None = None,
+                   models: Sequence[str] | None = None) -> Iterator[TritonClient]:
     """A client for the configured Triton, closed on exit. With no ``triton_url``, an embedded
     server is started on ``repo`` (default: the committed repository, bundled models installed)
-    for the duration of the block, its log in ``<data_dir>/triton/tritonserver.log``."""
+    for the duration of the block, loading ``models`` (default: all), its log in
+    ``<data_dir>/triton/tritonserver.log``."""
     if settings.triton_url is not None:
         with connect_triton(settings) as client:
             yield client
         return
-    with EmbeddedTriton(prepare_repository(repo), embedded_work_dir(settings)) as server, \
+    with EmbeddedTriton(prepare_repository(repo), embedded_work_dir(settings),
+                        models=models) as server, \
             connect_triton(settings, server) as client:
         yield client

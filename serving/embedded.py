@@ -27,6 +27,7 @@ import contextlib
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -37,6 +38,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -95,6 +97,24 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+# Error lines a CPU-only machine always logs; they say nothing about why a start failed.
+_HARMLESS = ("CudaDriverHelper", "NVML", "DCGM", "pinned memory", "CUDA driver")
+_GLOG_ERROR = re.compile(r"^E\d{4} ")
+
+
+def log_summary(path: Path, max_errors: int = 8, last: int = 5) -> str:
+    """The error lines of a tritonserver log (glog ``E...`` lines and ``error:`` lines, minus the
+    harmless CPU-only ones) followed by its last non-table lines; each cut to 400 characters."""
+    lines = tail(path, 2000).splitlines()
+    errors = [ln[:400] for ln in lines
+              if (_GLOG_ERROR.match(ln) or ln.startswith("error:"))
+              and not any(h in ln for h in _HARMLESS)]
+    plain = [ln[:400] for ln in lines if ln.strip() and not ln.startswith(("|", "+"))]
+    picked = errors[-max_errors:]
+    picked += [ln for ln in plain[-last:] if ln not in picked]
+    return "\n".join(picked)
+
+
 def _python_env_dirs() -> set[str]:
     tmp = Path("/tmp")
     return {p.name for p in tmp.glob("python_env_*")} if tmp.is_dir() else set()
@@ -103,14 +123,19 @@ def _python_env_dirs() -> set[str]:
 class EmbeddedTriton:
     """A private ``tritonserver`` process serving ``repo_dir``; a context manager.
 
-    ``work_dir``: where backends, the log and temp files go; a fresh temp dir (removed on
-    :meth:`stop`) when ``None``. ``startup_timeout_s`` bounds the wait for all models to load.
+    ``work_dir``: where backends and the log go; when ``None``, a fresh temp dir that
+    :meth:`stop` removes (after a failed start only its log is kept, for the operator).
+    ``models``: load only these (Triton's explicit model control); ``None`` loads every model
+    in the repository. ``startup_timeout_s`` bounds the wait for the models to load;
+    ``stop_timeout_s`` the graceful part of :meth:`stop`. After :meth:`start`, ``startup_s``
+    holds the measured startup time.
     """
 
     def __init__(self, repo_dir: Path, work_dir: Path | None = None, *,
-                 startup_timeout_s: float = 60.0, stop_timeout_s: float = 10.0,
-                 log_verbose: int = 0) -> None:
+                 models: Sequence[str] | None = None, startup_timeout_s: float = 60.0,
+                 stop_timeout_s: float = 10.0, log_verbose: int = 0) -> None:
         self.repo_dir = Path(repo_dir).resolve()
+        self.models = tuple(models) if models is not None else None
         self._own_work_dir = work_dir is None
         self.work_dir = Path(work_dir).resolve() if work_dir is not None else None
         self.startup_timeout_s, self.stop_timeout_s = startup_timeout_s, stop_timeout_s
@@ -141,6 +166,15 @@ class EmbeddedTriton:
         return self.work_dir / LOG_NAME
 
     @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def shm_prefix(self) -> str:
+        """Prefix of the python backend's shared-memory regions in /dev/shm."""
+        return self._shm_prefix
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -169,7 +203,7 @@ class EmbeddedTriton:
         return env
 
     def _command(self, dist: TritonDistribution, backends: Path) -> list[str]:
-        return [
+        cmd = [
             str(dist.binary),
             f"--model-repository={self.repo_dir}",
             f"--backend-directory={backends}",
@@ -186,6 +220,10 @@ class EmbeddedTriton:
             f"--backend-config=python,shm-region-prefix-name={self._shm_prefix}",
             f"--log-verbose={self.log_verbose}",
         ]
+        if self.models is not None:
+            cmd.append("--model-control-mode=explicit")
+            cmd += [f"--load-model={name}" for name in self.models]
+        return cmd
 
     def start(self) -> EmbeddedTriton:
         """Start the server and wait until every model is ready.
@@ -212,13 +250,16 @@ class EmbeddedTriton:
             failure = self._launch(dist, backends)
             if not failure:
                 return self
-            log_tail = tail(self.log_path)
-            failure = f"{failure}; log {self.log_path}:\n{log_tail}"
+            failure = f"{failure}; log {self.log_path}:\n{log_summary(self.log_path)}"
             if attempt == 1 and "Address already in use" in tail(self.log_path, 200):
                 log.warning("embedded Triton: port taken, retrying with new ports")
                 continue
             break
-        self.stop()
+        self._terminate()
+        if self._own_work_dir:
+            # Keep the temp work dir's log for the operator; drop the 3 MB of backend copies.
+            shutil.rmtree(backends, ignore_errors=True)
+            self.work_dir = None  # a later start() makes a fresh one
         raise ServiceUnavailable(failure)
 
     def _launch(self, dist: TritonDistribution, backends: Path) -> str:

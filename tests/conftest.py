@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.alarm_path",
     "tests.fixtures.ray_local",
     "tests.fixtures.triton",
+    "tests.fixtures.s3",
 ]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
+from kouan.api.evidence_routes import build_router as evidence_router
 from kouan.api.security import require
 from kouan.auth import Principal, Role
 from kouan.config import Settings
@@ -47,4 +48,5 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
         """JSON Schema of every domain type."""
         return domain_json_schemas()
 
+    app.include_router(evidence_router())
     return app

@@ -1,9 +1,12 @@
 """Embedded alarm bus: the durable outbox delivers into a local table that local consumers read.
 
-``publish`` inserts one ``local_deliveries`` row per known consumer, keyed by
+``publish`` inserts one ``local_deliveries`` row per registered consumer, keyed by
 ``(consumer, msg_id)``, so a re-published alarm is a recognised duplicate exactly as with
-JetStream's ``Nats-Msg-Id``. A fetched row is hidden for ``ack_wait_s`` and comes back if it
-was not acknowledged by then, so a consumer that dies mid-message loses nothing.
+JetStream's ``Nats-Msg-Id``. Consumers are durable: ``subscribe`` registers a name in
+``local_consumers`` (the configured ones register on first use), and from then on every
+message is kept for it until it acknowledges, in whichever process it runs. A fetched row
+is hidden for ``ack_wait_s`` and comes back if it was not acknowledged by then, so a
+consumer that dies mid-message loses nothing.
 
 Consumers in the same process are woken as soon as a message is committed; consumers in
 other processes see it within ``poll_interval_s``.
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kouan.bus.base import BusError, Delivery, PublishAck
 from kouan.bus.subjects import DEFAULT_CONSUMERS, check_consumer_name
-from kouan.db.alarms import LocalDeliveryRow
+from kouan.db.alarms import LocalConsumerRow, LocalDeliveryRow
 from kouan.db.retry import run_with_retry
 from kouan.domain import utcnow
 from kouan.errors import ServiceUnavailable
@@ -53,6 +56,7 @@ class LocalAlarmBus:
         self.ack_wait_s = ack_wait_s
         self.poll_interval_s = poll_interval_s
         self._arrived = threading.Condition()
+        self._registered: set[str] = set()
 
     @property
     def target(self) -> str:
@@ -70,19 +74,35 @@ class LocalAlarmBus:
             self._arrived.notify_all()
         return PublishAck(stream="local", seq=seq, duplicate=duplicate)
 
-    def _insert(self, subject: str, payload: bytes, msg_id: str) -> tuple[int, bool]:
-        text = payload.decode("utf-8")
+    def _register(self, names: Sequence[str]) -> None:
+        missing = [n for n in names if n not in self._registered]
+        if not missing:
+            return
         try:
             with self._sessions.begin() as s:
+                have = set(s.scalars(select(LocalConsumerRow.name)
+                                     .where(LocalConsumerRow.name.in_(missing))).all())
+                now = utcnow()
+                s.add_all(LocalConsumerRow(name=n, created_at=now) for n in missing
+                          if n not in have)
+        except IntegrityError:
+            pass  # registered concurrently by another process: just as good
+        self._registered.update(missing)
+
+    def _insert(self, subject: str, payload: bytes, msg_id: str) -> tuple[int, bool]:
+        text = payload.decode("utf-8")
+        self._register(self.consumers)
+        try:
+            with self._sessions.begin() as s:
+                consumers = set(s.scalars(select(LocalConsumerRow.name)).all())
                 have = set(s.scalars(select(LocalDeliveryRow.consumer)
                                      .where(LocalDeliveryRow.msg_id == msg_id)).all())
                 now = utcnow()
-                for consumer in self.consumers:
-                    if consumer not in have:
-                        s.add(LocalDeliveryRow(consumer=consumer, msg_id=msg_id, subject=subject,
-                                               payload=text, created_at=now, visible_at=now,
-                                               deliveries=0, acked_at=None))
-                duplicate = set(self.consumers) <= have
+                for consumer in sorted(consumers - have):
+                    s.add(LocalDeliveryRow(consumer=consumer, msg_id=msg_id, subject=subject,
+                                           payload=text, created_at=now, visible_at=now,
+                                           deliveries=0, acked_at=None))
+                duplicate = bool(have)
         except IntegrityError:
             # Another relay inserted the same message between our SELECT and INSERT.
             duplicate = True
@@ -92,9 +112,9 @@ class LocalAlarmBus:
         return int(seq or 0), duplicate
 
     def subscribe(self, consumer: str) -> LocalSubscription:
-        if consumer not in self.consumers:
-            raise ValueError(f"unknown local consumer {consumer!r}; known: "
-                             f"{', '.join(self.consumers)} (pass it in `consumers`)")
+        """A durable source for ``consumer``, registering the name on first use."""
+        check_consumer_name(consumer)
+        self._register([consumer])
         return LocalSubscription(self._sessions, consumer, ack_wait_s=self.ack_wait_s,
                                  poll_interval_s=self.poll_interval_s, arrived=self._arrived)
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from kouan.cli import core_commands
+from kouan.cli import core_commands, evidence, models
 from kouan.config import SettingsError
 from kouan.errors import KouanError
 
@@ -25,6 +25,8 @@ app = typer.Typer(
     add_completion=False,
 )
 core_commands.register(app)
+evidence.register(app)
+models.register(app)
 
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 

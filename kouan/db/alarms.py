@@ -4,7 +4,8 @@ Flow: ``ReviewQueue.submit_finding`` inserts the finding, its ``alarms`` row and
 row in one transaction. ``OutboxRelay`` publishes unpublished outbox rows to the bus with the
 alarm id as message id and marks them published. Consumers record one ``alarm_acks`` row per
 (alarm, consumer); its primary key is what makes a redelivered alarm a no-op.
-``local_deliveries`` is the embedded bus: one row per (consumer, message id).
+``local_deliveries`` is the embedded bus: one row per (consumer, message id), fanned out to
+every consumer registered in ``local_consumers``.
 """
 
 from __future__ import annotations
@@ -88,3 +89,13 @@ class LocalDeliveryRow(Base):
         UniqueConstraint("consumer", "msg_id", name="uq_local_deliveries_consumer"),
         Index("ix_local_deliveries_pending", "consumer", "acked_at", "visible_at"),
     )
+
+
+class LocalConsumerRow(Base):
+    """A durable consumer of the embedded bus; it receives messages published after it was
+    registered (the configured receivers register on the bus's first use)."""
+
+    __tablename__ = "local_consumers"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -64,3 +64,38 @@ def entry_hash(body: dict[str, Any]) -> str:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _js(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def entry_hash_from_line_bytes(raw: bytes, line: dict[str, Any]) -> str | None:
+    """The entry hash computed by cutting ``entry_hash`` and ``signature`` out of a stored
+    canonical line (no re-serialisation of the payload); None when ``raw`` is not in the exact
+    canonical layout, in which case the caller recomputes with :func:`entry_hash`.
+
+    Canonical JSON sorts keys, so a line is ``{"at":..,"case_id":..,"entry_hash":"H",`` +
+    ``"event":..,"payload":..,"prev_hash":..,"seq":N`` + ``,"signature":"S"}`` and the hashed
+    body is the same bytes without the two pairs. If the result matches the stored hash, those
+    bytes are exactly the signed body, whatever else an attacker put in the line.
+    """
+    try:
+        head = (b'{"at":' + _js(line["at"]) + b',"case_id":' + _js(line["case_id"]) + b',')
+        pair = b'"entry_hash":' + _js(line["entry_hash"]) + b","
+        tail = b',"signature":' + _js(line["signature"]) + b"}"
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (raw.startswith(head) and raw.startswith(pair, len(head)) and raw.endswith(tail)):
+        return None
+    body = head + raw[len(head) + len(pair):len(raw) - len(tail)] + b"}"
+    return hashlib.sha256(body).hexdigest()
+
+
+def entry_hash_from_columns(seq: int, event: str, case_id: str, at: str, payload_text: str,
+                            prev_hash: str) -> str:
+    """The entry hash from database columns, using the stored canonical payload text as is."""
+    body = (b'{"at":' + _js(at) + b',"case_id":' + _js(case_id) + b',"event":' + _js(event)
+            + b',"payload":' + payload_text.encode("utf-8") + b',"prev_hash":' + _js(prev_hash)
+            + b',"seq":' + str(int(seq)).encode("ascii") + b"}")
+    return hashlib.sha256(body).hexdigest()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from kouan.evidence.canonical import GENESIS_HASH, entry_hash
+from kouan.evidence.canonical import GENESIS_HASH, entry_hash, entry_hash_from_line_bytes
 from kouan.evidence.keys import signature_ok
 from kouan.evidence.ledger import Line
 from kouan.evidence.report import VerifyReport
@@ -60,12 +60,15 @@ class ChainChecker:
         self._last_seq = -1
         self._pending_sigs: list[tuple[int, str, str, str]] = []
 
-    def add(self, line: Line, where: str, *, signature_vouched: bool = False) -> None:
-        """Check one line read at ``where``; ``signature_vouched``: covered by a verified seal."""
+    def add(self, line: Line, where: str, *, signature_vouched: bool = False,
+            raw: bytes | None = None, hash_ok: bool = False) -> None:
+        """Check one line read at ``where``. ``signature_vouched``: covered by a verified seal;
+        ``raw``: the stored canonical bytes (lets the hash be recomputed without re-encoding);
+        ``hash_ok``: the caller already recomputed the hash from the stored bytes."""
         seq = line["seq"]
         name = f"ledger seq {seq}"
         already_checked = not self.full and self.known_good.get(seq) == line
-        if not already_checked and entry_hash(line) != line["entry_hash"]:
+        if not (already_checked or hash_ok) and self._hash(line, raw) != line["entry_hash"]:
             self.bad.add(seq)
             self.report.add(name, "hash_mismatch",
                             f"content does not match its entry_hash (edited) [{where}]")
@@ -88,6 +91,11 @@ class ChainChecker:
             self._pending_sigs.append((seq, where, line["entry_hash"], line["signature"]))
         elif signature_vouched:
             self.report.records_under_seal += 1
+
+    @staticmethod
+    def _hash(line: Line, raw: bytes | None) -> str:
+        fast = entry_hash_from_line_bytes(raw, line) if raw is not None else None
+        return fast if fast is not None else entry_hash(line)
 
     def good_lines(self) -> dict[int, Line]:
         """Lines that passed every check (valid after :meth:`finish`)."""

@@ -35,7 +35,7 @@ class ObjectConflict(KouanError):
 
 
 class LedgerCorrupt(KouanError):
-    """The database ledger head disagrees with its entries; appending would extend a broken chain."""
+    """The database ledger is inconsistent (bad hash, link or signature); sealing stops there."""
 
 
 class StoreUnavailable(ServiceUnavailable):

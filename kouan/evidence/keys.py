@@ -64,7 +64,7 @@ def load_private_key(path: Path, *, create: bool = True) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
-        raise KouanError(f"signing key {path} is not an unencrypted PEM private key: {exc}") from None
+        raise KouanError(f"signing key {path} is not an unencrypted PEM key: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KouanError(f"signing key {path} is not an Ed25519 key")
     return key

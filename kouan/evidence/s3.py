@@ -151,7 +151,7 @@ class S3ObjectStore:
         try:
             return self.client.get_object_retention(self.bucket, key)
         except S3Error as exc:
-            if exc.code in {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}:
+            if exc.code in _NO_LOCK | {"NoSuchObjectLockConfiguration"}:
                 return None
             raise self._s3_error(exc, f"retention of {key!r}") from None
         except _TRANSPORT_ERRORS as exc:

@@ -65,10 +65,11 @@ def build_segment(lines: list[Line], signer: Signer) -> bytes:
 
 @dataclass
 class ParsedSegment:
-    """A segment split into entries (with 1-based line numbers), unparseable lines and seal."""
+    """A segment split into entries (1-based line number, parsed, raw bytes), unparseable
+    lines and the seal."""
 
     key: str
-    lines: list[tuple[int, Line]] = field(default_factory=list)
+    lines: list[tuple[int, Line, bytes]] = field(default_factory=list)
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     seal: dict[str, Any] | None = None
     seal_signature: str | None = None
@@ -105,7 +106,7 @@ def parse_segment(key: str, data: bytes) -> ParsedSegment:
         if why is not None:
             seg.bad_lines.append((n, why))
         else:
-            seg.lines.append((n, obj))
+            seg.lines.append((n, obj, raw))
     return seg
 
 

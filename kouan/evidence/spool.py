@@ -10,6 +10,7 @@ from the key, uploads are idempotent and removals tolerate a concurrent flusher.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -102,10 +103,9 @@ class SpoolingObjectStore:
                 self._down_until = time.monotonic() + self.retry_after_s
             else:
                 if self.spool_dir.is_dir() and any(self.spool_dir.glob("*.json")):
-                    try:
+                    # If it went down again, the rest stays spooled for the next try.
+                    with contextlib.suppress(StoreUnavailable):
                         self.flush()
-                    except StoreUnavailable:
-                        pass  # went down again; the rest stays spooled for the next try
                 return written
         self._write_spool(key, data, retention_days)
         return True

@@ -14,6 +14,7 @@ L=23, ... U=32, V=34, ... Z=38), digits their own value; sum ``value * 2**positi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vision.ocr_confusables import DIGIT_TO_LETTER, LETTER_TO_DIGIT, alternatives
@@ -96,10 +97,16 @@ class CodeCheck:
     ambiguous: bool = False
 
 
-def _single_substitutions(code: str) -> list[str]:
+def _single_substitutions(code: str,
+                          char_probs: Sequence[Mapping[str, float]] | None = None) -> list[str]:
+    """Valid codes one substitution away: a known confusable of the read character, or one of
+    the recogniser's own alternatives for it (``char_probs``, probability >= 0.05)."""
     found: list[str] = []
     for i, ch in enumerate(code):
-        for alt in sorted(alternatives(ch)):
+        options = set(alternatives(ch))
+        if char_probs is not None and i < len(char_probs):
+            options |= {c for c, p in char_probs[i].items() if p >= 0.05 and c != ch}
+        for alt in sorted(options):
             if (i < 4) != alt.isalpha():  # keep each position in its class
                 continue
             cand = code[:i] + alt + code[i + 1:]
@@ -108,12 +115,25 @@ def _single_substitutions(code: str) -> list[str]:
     return found
 
 
-def check_and_correct(reading: str) -> CodeCheck:
+def _prob_of(code: str, char_probs: Sequence[Mapping[str, float]]) -> float:
+    """Product of the recogniser's probabilities of ``code``'s characters (a floor of 1e-4
+    for characters the recogniser did not list)."""
+    p = 1.0
+    for ch, probs in zip(code, char_probs, strict=False):
+        p *= max(probs.get(ch, 0.0), 1e-4)
+    return p
+
+
+def check_and_correct(reading: str,
+                      char_probs: Sequence[Mapping[str, float]] | None = None) -> CodeCheck:
     """Validate a reading; repair it when exactly one confusable substitution makes it valid.
 
     Steps: normalise separators, coerce each position to its class (letter/digit), then, if the
     check digit still fails, try every single confusable substitution (``8``/``B``, ``0``/``O``,
     ``1``/``I``, ``5``/``S``, ...) that keeps the layout; a unique valid candidate is taken.
+    When several are valid and ``char_probs`` (per character of the normalised reading, the
+    recogniser's probabilities of its top alternatives) is given, the candidate the recogniser
+    finds at least 3 times likelier than every other one is taken; otherwise none (ambiguous).
     Readings of 10 characters (check digit not visible) are returned as not valid, unrepaired.
     """
     raw = normalise(reading)
@@ -124,9 +144,14 @@ def check_and_correct(reading: str) -> CodeCheck:
         return CodeCheck(code=code, valid=True, corrected_from=raw if code != raw else None)
     if not _CODE_RE.match(code):
         return CodeCheck(code=code, valid=False, corrected_from=raw if code != raw else None)
-    candidates = sorted(set(_single_substitutions(code)))
+    probs = char_probs if char_probs is not None and len(char_probs) == len(code) else None
+    candidates = sorted(set(_single_substitutions(code, probs)))
     if len(candidates) == 1:
         return CodeCheck(code=candidates[0], valid=True, corrected_from=raw)
+    if len(candidates) > 1 and probs is not None:
+        scored = sorted(((_prob_of(c, probs), c) for c in candidates), reverse=True)
+        if scored[0][0] >= 3.0 * scored[1][0]:
+            return CodeCheck(code=scored[0][1], valid=True, corrected_from=raw)
     return CodeCheck(code=code, valid=False, corrected_from=raw if code != raw else None,
                      ambiguous=len(candidates) > 1)
 

@@ -181,3 +181,55 @@ def decode_best(
         if r is not None and (best is None or r.log_score > best.log_score):
             best = r
     return best
+
+
+@dataclass(frozen=True)
+class RestrictedText:
+    """Greedy reading over a restricted alphabet. ``char_probs[i]``: the top alternatives of
+    character ``i`` (``{char: probability}`` at its most confident step, up to 3 entries)."""
+
+    text: str
+    confidence: float
+    char_probs: tuple[dict[str, float], ...]
+
+
+def greedy_restricted(probs: npt.NDArray[np.floating[Any]], cs: CharsetIndex,
+                      allowed: str) -> RestrictedText:
+    """Greedy CTC decode of ``probs`` ``[T, C]`` over ``allowed`` characters only (plus blank;
+    ignorable separators count as blank). ``confidence`` is the mean max-probability of the
+    kept steps (0.0 when nothing is kept). Used for Latin-only fields such as container codes,
+    where the full charset's look-alike ideographs and punctuation are noise."""
+    if probs.ndim != 2 or probs.shape[1] != cs.size:
+        raise ValueError(f"probs must be [T, {cs.size}], got {probs.shape}")
+    chars = sorted({c for c in allowed if c in cs.index})
+    if not chars:
+        raise ValueError("none of the allowed characters is in the charset")
+    idx = np.array([cs.index[c] for c in chars], dtype=np.int64)
+    p = np.asarray(probs, dtype=np.float64)
+    blank_p = p[:, cs.blank]
+    if cs.ignorable.size:
+        blank_p = np.maximum(blank_p, p[:, cs.ignorable].max(axis=1))
+    sub = p[:, idx]
+    best = sub.argmax(axis=1)
+    best_p = sub.max(axis=1)
+    is_char = best_p > blank_p
+    text: list[str] = []
+    confs: list[float] = []
+    peak: list[int] = []
+    prev = -1
+    for t in range(p.shape[0]):
+        k = int(best[t]) if is_char[t] else -1
+        if k >= 0 and k != prev:
+            text.append(chars[k])
+            confs.append(float(best_p[t]))
+            peak.append(t)
+        elif k >= 0 and confs and float(best_p[t]) > confs[-1]:
+            confs[-1] = float(best_p[t])
+            peak[-1] = t
+        prev = k
+    alts = []
+    for t in peak:
+        top = np.argsort(-sub[t])[:3]
+        alts.append({chars[int(j)]: float(sub[t, j]) for j in top})
+    return RestrictedText(text="".join(text), confidence=float(np.mean(confs)) if confs else 0.0,
+                          char_probs=tuple(alts))

@@ -12,10 +12,12 @@ A per-pixel running Gaussian (mean and variance of grey intensity) with three ad
    motion ``M`` (previous -> current frame, see :mod:`vision.video.egomotion`); pixels that just
    came into view start with age 0 and are never foreground until ``warmup`` frames old.
 3. **Selective update.** ``freeze`` (bool mask) stops learning under tracked objects, so a person
-   standing still is not absorbed into the background within seconds.
+   standing still is not absorbed into the background within seconds; ``absorb`` speeds it up
+   under blobs that never moved (ghosts).
 
 Learning rate: a pixel of age ``a`` learns at ``max(rate, 1 / (a + 1))`` (fast start-up, then
-``rate`` per frame); foreground pixels learn ``fg_rate_factor`` times slower.
+``rate`` per frame); once settled, foreground pixels learn ``fg_rate_factor`` times slower and do
+not update the variance, which is capped at ``max_sigma``.
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ class BackgroundParams:
     rate: float = 0.01
     k: float = 3.0
     min_sigma: float = 6.0
+    max_sigma: float = 16.0
     init_sigma: float = 12.0
     warmup: int = 5
     fg_rate_factor: float = 0.1
+    absorb_rate: float = 0.1
     relearn_fraction: float = 0.6
     compensate_gain: bool = True
 
@@ -53,6 +57,8 @@ class BackgroundParams:
             raise ValueError(f"rate must be in (0, 1), got {self.rate}")
         if self.k <= 0 or self.min_sigma <= 0 or self.init_sigma <= 0:
             raise ValueError("k, min_sigma and init_sigma must be > 0")
+        if not self.min_sigma <= self.init_sigma <= self.max_sigma:
+            raise ValueError("need min_sigma <= init_sigma <= max_sigma")
         if self.warmup < 0:
             raise ValueError("warmup must be >= 0")
         if not 0.0 < self.relearn_fraction <= 1.0:
@@ -68,6 +74,15 @@ class ForegroundResult:
     gain: float
     relearned: bool
     fraction: float
+
+
+def warp_f32(img: F32Image, m: Affine, interp: int, border: int,
+             value: float = 0.0) -> F32Image:
+    """``cv2.warpAffine`` of a ``float32 [H, W]`` image onto the same size."""
+    h, w = img.shape
+    out = cv2.warpAffine(img, m, (w, h), flags=interp, borderMode=border,  # type: ignore[call-overload]
+                         borderValue=value)
+    return np.asarray(out, dtype=np.float32)
 
 
 class BackgroundModel:
@@ -97,22 +112,22 @@ class BackgroundModel:
 
     def _warp(self, m: Affine) -> None:
         assert self._mean is not None and self._var is not None and self._age is not None
-        h, w = self._mean.shape
         mat = m.astype(np.float64)
-        self._mean = cv2.warpAffine(self._mean, mat, (w, h), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
-        self._var = cv2.warpAffine(self._var, mat, (w, h), flags=cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_REPLICATE)
+        self._mean = warp_f32(self._mean, mat, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+        self._var = warp_f32(self._var, mat, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
         # Exposed pixels get age -1 -> re-initialised from the current frame below.
-        self._age = cv2.warpAffine(self._age, mat, (w, h), flags=cv2.INTER_NEAREST,
-                                   borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+        self._age = warp_f32(self._age, mat, cv2.INTER_NEAREST, cv2.BORDER_CONSTANT, -1.0)
 
     def apply(self, grey: U8Image, warp: Affine | None = None,
-              freeze: BoolImage | None = None) -> ForegroundResult:
+              freeze: BoolImage | None = None,
+              absorb: BoolImage | None = None) -> ForegroundResult:
         """Foreground of ``grey`` (``uint8 [H, W]``), then learn from it.
 
         ``warp``: camera motion previous -> current frame (None for a fixed camera);
-        ``freeze``: bool ``[H, W]``, True where the model must not learn on this frame.
+        ``freeze``: bool ``[H, W]``, True where the model must not learn on this frame;
+        ``absorb``: bool ``[H, W]``, True where foreground must be learnt quickly
+        (``absorb_rate``), e.g. under a blob that never moved: the ghost of an object that was
+        in the first frames or left after a re-learn.
         """
         if grey.ndim != 2 or grey.dtype != np.uint8:
             raise ValueError(f"expected grey uint8 [H, W], got {grey.dtype} {grey.shape}")
@@ -144,14 +159,20 @@ class BackgroundModel:
             self._mean = fc.copy()
             self._var = np.full_like(f, self.p.init_sigma ** 2)
             return ForegroundResult(np.zeros(grey.shape, np.uint8), gain, True, fraction)
-        alpha = np.maximum(np.float32(self.p.rate), 1.0 / (age + 1.0)).astype(np.float32)
-        alpha = np.where(fg, alpha * np.float32(self.p.fg_rate_factor), alpha)
+        alpha = np.maximum(np.float32(self.p.rate), (1.0 / (age + 1.0)).astype(np.float32))
+        alpha = np.where(fg, np.float32(self.p.rate * self.p.fg_rate_factor), alpha)
+        for name, m in (("freeze", freeze), ("absorb", absorb)):
+            if m is not None and m.shape != grey.shape:
+                raise ValueError(f"{name} mask {m.shape} does not match frame {grey.shape}")
+        if absorb is not None:
+            alpha = np.where(absorb & fg, np.float32(self.p.absorb_rate), alpha)
         if freeze is not None:
-            if freeze.shape != grey.shape:
-                raise ValueError(f"freeze mask {freeze.shape} does not match frame {grey.shape}")
             alpha = np.where(freeze & fg, np.float32(0.0), alpha)
         mean += alpha * diff
-        var += alpha * (d2 - var)
+        # Variance learns from background pixels only, capped: an object that passes while the
+        # model is young must not leave a blind spot of inflated variance behind.
+        var += np.where(fg, np.float32(0.0), alpha) * (d2 - var)
+        np.minimum(var, np.float32(self.p.max_sigma ** 2), out=var)
         age += 1.0
         mask: U8Image = fg.astype(np.uint8) * np.uint8(255)
         return ForegroundResult(mask, gain, False, fraction)

@@ -44,8 +44,7 @@ def clean_mask(mask: U8Image, p: BlobParams) -> U8Image:
     """Open then close a ``uint8 [H, W]`` 0/255 mask."""
     out = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((p.open_px, p.open_px), np.uint8))
     out = cv2.morphologyEx(out, cv2.MORPH_CLOSE, np.ones((p.close_h, p.close_w), np.uint8))
-    res: U8Image = out
-    return res
+    return np.asarray(out, dtype=np.uint8)
 
 
 def _merge(boxes: list[list[float]], gap: float) -> list[list[float]]:

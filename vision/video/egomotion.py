@@ -91,8 +91,8 @@ class EgoMotionEstimator:
         self._prev_pts = self._corners(grey)
         if prev is None or prev.shape != grey.shape or prev_pts is None or len(prev_pts) < 3:
             return MotionEstimate(identity(), 0, 0, False)
-        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, grey, prev_pts, None, winSize=(21, 21),
-                                                  maxLevel=3)
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(  # type: ignore[call-overload]
+            prev, grey, prev_pts, None, winSize=(21, 21), maxLevel=3)
         good = status.reshape(-1) == 1
         src = prev_pts.reshape(-1, 2)[good]
         dst = nxt.reshape(-1, 2)[good]

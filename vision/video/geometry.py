@@ -61,8 +61,6 @@ def polygon_problem(poly: Sequence[Point]) -> str | None:
     for i in range(n):
         if poly[i] == poly[(i + 1) % n]:
             return f"vertex {i} repeats the next one"
-    if abs(polygon_area(poly)) < 1e-9:
-        return "polygon has zero area (collinear points)"
     for i in range(n):
         a, b = poly[i], poly[(i + 1) % n]
         for j in range(i + 1, n):
@@ -70,6 +68,8 @@ def polygon_problem(poly: Sequence[Point]) -> str | None:
                 continue  # adjacent edges share a vertex by construction
             if segments_intersect(a, b, poly[j], poly[(j + 1) % n]):
                 return f"edges {i} and {j} intersect (polygon crosses itself)"
+    if abs(polygon_area(poly)) < 1e-9:
+        return "polygon has zero area (collinear points)"
     return None
 
 

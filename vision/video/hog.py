@@ -42,7 +42,8 @@ class HogPeopleDetector:
         self.stride = stride
         self.scale = scale
         self._hog = cv2.HOGDescriptor()
-        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        svm = np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32)
+        self._hog.setSVMDetector(svm)
 
     def _run(self, img: U8Image) -> tuple[list[tuple[float, float, float, float]], list[float]]:
         if img.shape[0] < _WIN_H or img.shape[1] < 64:
@@ -76,13 +77,14 @@ class HogPeopleDetector:
             if crop.size == 0:
                 continue
             interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-            small = cv2.resize(crop, None, fx=s, fy=s, interpolation=interp)
+            small = np.asarray(cv2.resize(crop, None, fx=s, fy=s, interpolation=interp),
+                               dtype=np.uint8)
             if small.shape[0] < _WIN_H:  # blob touches the frame edge: pad to one window
-                small = cv2.copyMakeBorder(small, 0, _WIN_H - small.shape[0], 0, 0,
-                                           cv2.BORDER_REPLICATE)
+                small = np.asarray(cv2.copyMakeBorder(small, 0, _WIN_H - small.shape[0], 0, 0,
+                                                      cv2.BORDER_REPLICATE), dtype=np.uint8)
             if small.shape[1] < 64:
-                small = cv2.copyMakeBorder(small, 0, 0, 0, 64 - small.shape[1],
-                                           cv2.BORDER_REPLICATE)
+                small = np.asarray(cv2.copyMakeBorder(small, 0, 0, 0, 64 - small.shape[1],
+                                                      cv2.BORDER_REPLICATE), dtype=np.uint8)
             hits, weights = self._run(small)
             target = ((x1 - cx1) * s, (y1 - cy1) * s, (x2 - cx1) * s, (y2 - cy1) * s)
             best = 0.0

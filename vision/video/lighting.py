@@ -24,7 +24,8 @@ def mean_luma(frame: U8Image) -> float:
     subsample: this is a cheap decision, not a measurement)."""
     small = frame[::4, ::4]
     if small.ndim == 3:
-        small = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_BGR2GRAY)
+        small = np.asarray(cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_BGR2GRAY),
+                           dtype=np.uint8)
     return float(small.mean())
 
 
@@ -60,7 +61,7 @@ class LowLightEnhancer:
         lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)
         lum = cv2.LUT(lab[:, :, 0], self._lut)
         lab[:, :, 0] = self._clahe.apply(lum)
-        out: U8Image = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+        out = np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
         return out
 
 

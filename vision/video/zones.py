@@ -12,11 +12,12 @@ its left.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vision.video.geometry import Point, point_in_polygon, polygon_problem
+from vision.video.geometry import Point, point_in_polygon, polygon_problem, side_of_line
 from vision.video.types import LABELS
 
 
@@ -113,7 +114,10 @@ class Zone:
 @dataclass(frozen=True)
 class Tripwire:
     """A directed segment ``a -> b``; ``alarm_on``: the direction names that alarm (empty:
-    crossings are findings only)."""
+    crossings are findings only). ``margin``: hysteresis in plane units: a crossing counts only
+    once the anchor is farther than this from the line on the new side (a box whose bottom
+    jitters on the line does not fire again and again). ``repeat``: when False a track crosses
+    at most once per direction (counting); when True every crossing is reported."""
 
     name: str
     a: Point
@@ -124,10 +128,14 @@ class Tripwire:
     alarm_on: frozenset[str] = frozenset()
     schedule: Schedule | None = None
     severity: str = "medium"
+    margin: float = 0.0
+    repeat: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("tripwire name must not be empty")
+        if self.margin < 0:
+            raise ValueError(f"tripwire {self.name!r}: margin must be >= 0")
         if self.a == self.b:
             raise ValueError(f"tripwire {self.name!r}: the two end points are the same")
         if self.forward == self.backward:
@@ -143,6 +151,11 @@ class Tripwire:
 
     def armed(self, when: datetime | None) -> bool:
         return self.schedule is None or when is None or self.schedule.active(when)
+
+    def signed_distance(self, p: Point) -> float:
+        """Distance of ``p`` from the line through ``a, b``, signed as ``side_of_line``."""
+        length = math.hypot(self.b[0] - self.a[0], self.b[1] - self.a[1])
+        return side_of_line(p, self.a, self.b) / length
 
 
 @dataclass(frozen=True)

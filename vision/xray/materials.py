@@ -189,6 +189,7 @@ _ALL: Final[tuple[Material, ...]] = (
         "ICRU-44 cortical bone, P/Mg/S folded into Ca and O (approximation)",
     ),
     element("Fe", 7.85, "steel"),
+    element("C", 2.2, "graphite"),
 )
 
 #: All materials by name. Treat as read-only.

@@ -144,8 +144,16 @@ def upgrade() -> None:
     op.create_index("ix_local_deliveries_pending", "local_deliveries",
                     ["consumer", "acked_at", "visible_at"])
 
+    op.create_table(
+        "local_consumers",
+        sa.Column("name", sa.String(64), nullable=False),
+        _ts("created_at"),
+        sa.PrimaryKeyConstraint("name", name="pk_local_consumers"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("local_consumers")
     op.drop_table("local_deliveries")
     op.drop_table("alarm_acks")
     op.drop_table("outbox")

@@ -1,0 +1,1 @@
+"""Smart gate: plates, container codes, declaration matching, the passage pipeline and demo."""

@@ -1,0 +1,172 @@
+"""Locate and read licence plates in one image (Chinese and Mongolian).
+
+1. Candidate regions: plate-coloured regions (:func:`vision.plates.localize.find_plates`, fast)
+   plus the whole image when it is plate-shaped (an already-cropped plate).
+2. Each region is rectified from its 4 corners; two-row plates are re-laid as one line.
+3. All crops go to ``ppocr_rec`` in one batched call, each is decoded with the Chinese plate
+   grammar; white/grey regions also go to the Mongolian CRNN.
+4. When no colour candidate gives a confident reading, PP-OCR text detection proposes more
+   regions (white and black plates, Mongolian plates, unusual lighting); vertically stacked
+   boxes are merged into two-row candidates.
+Readings are ranked by mean character confidence; overlapping duplicates are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from pipelines.gate.ocr import GateOcr
+from vision.ocr_det import Quad, TextBox, as_bgr, order_quad
+from vision.plates.colour import plate_colour
+from vision.plates.localize import find_plates
+from vision.plates.reading import PlateReading, read_cn, read_mn
+from vision.plates.rectify import quad_size, rectify, two_rows_to_line
+
+Image = npt.NDArray[np.uint8]
+REC_H = 48
+MARGIN = (0.06, 0.10)
+CONFIDENT = 0.80  # mean char confidence above which the text detector is not consulted
+MIN_SCORE = 0.35  # below this a reading is not reported
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    """One plate found in an image. ``box``: pixel xyxy; ``quad``: TL TR BR BL corners."""
+
+    reading: PlateReading
+    quad: Quad
+    source: str  # "colour", "whole_image" or "text_detector"
+
+    @property
+    def text(self) -> str:
+        return self.reading.text
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        x, y = self.quad[:, 0], self.quad[:, 1]
+        return float(x.min()), float(y.min()), float(x.max()), float(y.max())
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    quad: Quad
+    rows: int
+    source: str
+
+
+def _line_crop(image: Image, cand: _Candidate) -> tuple[Image, Image]:
+    """(single-line crop for the recogniser, tight crop for colour)."""
+    tight = rectify(image, cand.quad, out_height=REC_H * cand.rows)
+    crop = rectify(image, cand.quad, out_height=REC_H * cand.rows, margin=MARGIN)
+    if cand.rows == 2:
+        crop = two_rows_to_line(crop, height=REC_H)
+    return crop, tight
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _merge_two_rows(boxes: list[TextBox]) -> list[Quad]:
+    """Union quads of box pairs stacked vertically with overlapping x ranges (two-row plates)."""
+    merged: list[Quad] = []
+    for i, top in enumerate(boxes):
+        tx0, ty0, tx1, ty1 = top.xyxy()
+        for bottom in boxes[i + 1:]:
+            bx0, by0, bx1, by1 = bottom.xyxy()
+            gap = by0 - ty1
+            overlap = min(tx1, bx1) - max(tx0, bx0)
+            if (-0.3 * (ty1 - ty0) <= gap <= 0.8 * (ty1 - ty0)
+                    and overlap >= 0.5 * min(tx1 - tx0, bx1 - bx0)):
+                x0, x1 = min(tx0, bx0), max(tx1, bx1)
+                merged.append(np.array([[x0, ty0], [x1, ty0], [x1, by1], [x0, by1]],
+                                       dtype=np.float32))
+    return merged
+
+
+class PlateReader:
+    """Reads plates through a :class:`GateOcr` (Triton)."""
+
+    def __init__(self, ocr: GateOcr, use_mongolian: bool = True, max_det_boxes: int = 8) -> None:
+        self.ocr = ocr
+        self.use_mongolian = use_mongolian
+        self.max_det_boxes = max_det_boxes
+
+    def _read(self, image: Image, cands: list[_Candidate]) -> list[PlateResult]:
+        if not cands:
+            return []
+        crops, colours = [], []
+        for c in cands:
+            crop, tight = _line_crop(image, c)
+            crops.append(crop)
+            colours.append(plate_colour(tight))
+        cn_probs = self.ocr.recognize(crops)
+        mn_idx = [i for i, col in enumerate(colours) if col in ("white", "black")]
+        mn_probs = self.ocr.recognize_mn([crops[i] for i in mn_idx]) if (
+            self.use_mongolian and mn_idx) else []
+        mn_by_idx = dict(zip(mn_idx, mn_probs, strict=False))
+        results: list[PlateResult] = []
+        for i, c in enumerate(cands):
+            options = [read_cn(cn_probs[i], self.ocr.rec_index, colours[i], c.rows)]
+            if i in mn_by_idx:
+                options.append(read_mn(mn_by_idx[i], self.ocr.mn_index, c.rows, colours[i]))
+            valid = [o for o in options if o is not None]
+            if valid:
+                best = max(valid, key=lambda o: o.score)
+                results.append(PlateResult(reading=best, quad=c.quad, source=c.source))
+        return results
+
+    def _colour_candidates(self, image: Image) -> list[_Candidate]:
+        h, w = image.shape[:2]
+        cands = [_Candidate(p.quad, p.rows, "colour") for p in find_plates(image)]
+        if 1.5 <= w / h <= 6.0 and w <= 400:  # the image itself looks like a plate crop
+            whole = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+            cands.append(_Candidate(whole, 2 if w / h < 2.4 else 1, "whole_image"))
+        return cands
+
+    def _detector_candidates(self, image: Image) -> list[_Candidate]:
+        boxes = [b for b in self.ocr.detect(image)
+                 if b.height >= 8 and 1.0 <= b.width / max(b.height, 1.0) <= 9.0]
+        boxes.sort(key=lambda b: -b.width * b.height * b.score)
+        boxes = boxes[:self.max_det_boxes]
+        cands = []
+        for b in boxes:
+            w, h = quad_size(b.quad)
+            cands.append(_Candidate(order_quad(b.quad), 2 if w / h < 2.4 else 1, "text_detector"))
+        cands += [_Candidate(q, 2, "text_detector") for q in _merge_two_rows(boxes)]
+        return cands
+
+    def read(self, image: Image, use_detector: bool = True) -> list[PlateResult]:
+        """All plates found in ``image`` (uint8 BGR/grey/BGRA), best first."""
+        bgr = as_bgr(image)
+        results = self._read(bgr, self._colour_candidates(bgr))
+        if use_detector and not any(r.reading.score >= CONFIDENT for r in results):
+            results += self._read(bgr, self._detector_candidates(bgr))
+        results = [r for r in results if r.reading.score >= MIN_SCORE]
+        results.sort(key=lambda r: -r.reading.score)
+        kept: list[PlateResult] = []
+        for r in results:
+            if all(_iou(r.box, k.box) < 0.3 for k in kept):
+                kept.append(r)
+        return kept
+
+
+def crop_for_evidence(image: Image, result: PlateResult) -> Image:
+    """Upright crop of a found plate for display (uint8 BGR, 64 px high)."""
+    return rectify(as_bgr(image), result.quad, out_height=64, margin=MARGIN)
+
+
+def draw(image: Image, results: list[PlateResult]) -> Image:
+    """Copy of ``image`` with the plate quads outlined (for reviewers)."""
+    out = as_bgr(image).copy()
+    for r in results:
+        cv2.polylines(out, [r.quad.astype(np.int32)], True, (0, 0, 255), 2)
+    return out

@@ -1,0 +1,36 @@
+"""Migration 0002 matches the SQLAlchemy models on SQLite and PostgreSQL, and downgrades."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from kouan.db.migrate import alembic_config
+from kouan.db.tables import metadata
+
+MINE = {"findings", "review_items", "review_events", "alarms", "outbox", "alarm_acks",
+        "local_deliveries", "local_consumers"}
+
+
+def _mine(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table in MINE
+
+
+def test_migrated_schema_matches_models(db_engine: Engine) -> None:
+    assert MINE <= set(inspect(db_engine).get_table_names())
+    with db_engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"include_object": _mine})
+        assert compare_metadata(ctx, metadata) == []
+
+
+def test_downgrade_removes_review_tables_only(db_engine: Engine) -> None:
+    cfg = alembic_config(db_engine.url.render_as_string(hide_password=False))
+    with db_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002@0001")
+    tables = set(inspect(db_engine).get_table_names())
+    assert not (MINE & tables)
+    assert "api_tokens" in tables and "ledger_entries" in tables
