@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kouan.errors import KouanError
-from serving import ppocr
+from serving import gate_models, ppocr
 from serving.repository import default_repository, missing_model_files
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # Triton model name -> installer(repo) returning the installed model file.
 INSTALLERS: dict[str, Callable[[Path], Path]] = {
     ppocr.MODEL_NAME: lambda repo: ppocr.install_ppocr_rec(repo),
+    gate_models.DET_MODEL: lambda repo: gate_models.install_ppocr_det(repo),
 }
 
 

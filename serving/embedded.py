@@ -24,6 +24,7 @@ regions and ``/tmp/python_env_*`` folders the python backend leaves behind after
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import logging
 import os
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from kouan.errors import ServiceUnavailable
+from kouan.errors import KouanError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ class EmbeddedTriton:
         self._proc: subprocess.Popen[bytes] | None = None
         self._shm_prefix = ""
         self._new_python_envs: set[str] = set()
+        self._lock_fd: int | None = None
 
     # -- addresses -----------------------------------------------------------------------------
     @property
@@ -241,6 +243,7 @@ class EmbeddedTriton:
         if self.work_dir is None:
             self.work_dir = Path(tempfile.mkdtemp(prefix="kouan-triton-"))
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_work_dir(self.work_dir)
         backends = self._prepare_backends(dist, self.work_dir)
         failure = ""
         # Two tries: a port picked by free_port() can be taken by someone else before Triton binds.
@@ -256,6 +259,7 @@ class EmbeddedTriton:
                 continue
             break
         self._terminate()
+        self._unlock_work_dir()
         if self._own_work_dir:
             # Keep the temp work dir's log for the operator; drop the 3 MB of backend copies.
             shutil.rmtree(backends, ignore_errors=True)
@@ -289,12 +293,14 @@ class EmbeddedTriton:
 
     def _wait_ready(self, proc: subprocess.Popen[bytes], t0: float) -> str:
         url = f"{self.http_url}/v2/health/ready"
+        # Loopback: never go through an http_proxy from the environment.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while True:
             code = proc.poll()
             if code is not None:
                 return f"embedded Triton exited with code {code} during startup"
             try:
-                with urllib.request.urlopen(url, timeout=1.0) as resp:
+                with opener.open(url, timeout=1.0) as resp:
                     if resp.status == 200:
                         return ""
             except (urllib.error.URLError, OSError):
@@ -307,9 +313,27 @@ class EmbeddedTriton:
         """Stop the server (SIGTERM, then SIGKILL after ``stop_timeout_s``) and clean up; a work
         dir this object created is removed. Safe to call twice."""
         self._terminate()
+        self._unlock_work_dir()
         if self._own_work_dir and self.work_dir is not None:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None
+
+    def _lock_work_dir(self, work: Path) -> None:
+        """Hold an exclusive lock on ``<work>/.lock`` while running: two servers in one work dir
+        would overwrite each other's backends and log. The OS drops it if this process dies."""
+        fd = os.open(work / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise KouanError(f"another embedded Triton is running in {work}; stop it or use "
+                             f"another work dir") from None
+        self._lock_fd = fd
+
+    def _unlock_work_dir(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
 
     def _terminate(self) -> None:
         proc, self._proc = self._proc, None

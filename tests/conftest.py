@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.ray_local",
     "tests.fixtures.triton",
     "tests.fixtures.s3",
+    "tests.fixtures.faces",
 ]
 
 

@@ -307,7 +307,37 @@ def pvc_item(rng: np.random.Generator, at: Placement) -> SceneObject:
     return SceneObject("pvc_item", None, [f.part("pvc", 1.38, t.astype(np.float32), at.zc)])
 
 
+def hardware(rng: np.random.Generator, at: Placement) -> SceneObject:
+    """Scattered small metal: zip pulls, rivets, clips, springs, hair pins, batteries."""
+    f = at.frame(12)
+    z = at.zc
+    parts = []
+    for _ in range(int(rng.integers(4, 14))):
+        cu, cv = _u(rng, -10, 10), _u(rng, -10, 10)
+        kind = int(rng.integers(0, 4))
+        if kind == 0:
+            parts.append(f.part("steel", 7.85, f.ellipse(cu, cv, _u(rng, 0.2, 0.6),
+                                                         _u(rng, 0.2, 0.6)), z, _u(rng, 0.1, 0.5)))
+        elif kind == 1:
+            a = _u(rng, 0, math.pi)
+            ln = _u(rng, 1.0, 5.0)
+            end = (cu + ln * math.cos(a), cv + ln * math.sin(a))
+            parts.append(f.part("steel", 7.85, f.polyline([(cu, cv), end], _u(rng, 0.1, 0.3)),
+                                z, _u(rng, 0.05, 0.25)))
+        elif kind == 2:  # spring / coil seen from the side
+            n = int(rng.integers(6, 20))
+            pts = [(cu + 0.25 * k, cv + 0.6 * math.sin(k * 1.6)) for k in range(n)]
+            parts.append(f.part("steel", 7.85, f.polyline(pts, 0.12), z, 0.1))
+        else:  # AA battery
+            _, v = f.uv
+            cell = f.rect(cu - 2.5, cu + 2.5, cv - 0.7, cv + 0.7)
+            parts += [f.part("steel", 7.85, tube_chord(np.abs(v - cv), 0.7, 0.66) * cell, z),
+                      f.part("iron", 3.5, cylinder_chord(v - cv, 0.5) * cell, z)]
+    return SceneObject("hardware", None, parts)
+
+
 CLUTTER_BUILDERS: dict[str, tuple[Builder, float]] = {
+    "hardware": (hardware, 1.5),
     "glassware": (glassware, 0.6),
     "appliance": (appliance, 0.6),
     "pvc_item": (pvc_item, 0.8),

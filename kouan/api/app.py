@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from sqlalchemy import text
 
+from kouan.api.errors import install_error_handlers
 from kouan.api.evidence_routes import build_router as evidence_router
 from kouan.api.security import require
 from kouan.auth import Principal, Role
@@ -24,6 +26,7 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
     )
     app.state.settings = settings
     app.state.services = services
+    install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -33,8 +36,6 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
     @app.get("/readyz", tags=["health"])
     def readyz() -> dict[str, str]:
         """Readiness: the database answers a query."""
-        from sqlalchemy import text
-
         with services.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ready"}

@@ -1,17 +1,19 @@
 """Alarm receiver for gate systems and the command centre: de-duplicates, handles, acknowledges.
 
-For each delivered message, in one database transaction:
+For each delivered message:
 
-1. insert ``alarm_acks(alarm_id, consumer)`` - its primary key makes a redelivered or
-   re-published alarm a no-op (the bus delivers at least once; this makes it exactly once);
-2. call the handler (raise to refuse: the transaction rolls back and the message is
-   redelivered later);
-3. append ``alarm_acknowledged`` to the evidence ledger.
+1. if ``alarm_acks(alarm_id, consumer)`` already exists, the alarm was handled before (the
+   bus delivers at least once, a relay may publish twice): acknowledge it and stop;
+2. call the handler (raise to refuse: the message is redelivered later);
+3. in one database transaction insert the ``alarm_acks`` row (its primary key is the
+   de-duplication record) and append ``alarm_acknowledged`` to the evidence ledger;
+4. acknowledge the message on the bus.
 
-Only after the commit is the message acknowledged on the bus. If the process dies in
-between, the bus redelivers and step 1 recognises the alarm. The recorded acknowledgement is
-therefore exactly-once; a handler's own side effects outside the database are at-least-once
-(a crash after the handler ran but before the commit repeats it).
+If the process dies between 2 and 4, the bus redelivers and step 1 (or the primary key in
+step 3) recognises the alarm. The recorded acknowledgement is therefore exactly-once. The
+handler runs outside any database transaction (a slow gate controller must not hold the
+database, which on SQLite would block every writer), so its own side effects are
+at-least-once: a crash after the handler but before the commit repeats it.
 """
 
 from __future__ import annotations
@@ -96,7 +98,12 @@ class AlarmConsumer:
             delivery.ack()
             return False
         try:
-            run_with_retry(lambda: self._record(alarm, delivery), what="alarm acknowledgement")
+            if run_with_retry(lambda: self._seen(alarm.id), what="alarm de-duplication"):
+                raise _Duplicate
+            if self._handler is not None:
+                self._handler(alarm, delivery)
+            acked = run_with_retry(lambda: self._record(alarm, delivery),
+                                   what="alarm acknowledgement")
         except _Duplicate:
             self.stats.duplicates += 1
             delivery.ack()
@@ -108,26 +115,33 @@ class AlarmConsumer:
             delivery.nak(self.retry_delay_s)
             return False
         self.stats.handled += 1
-        delivery.ack()
+        if not acked:
+            delivery.ack()
         return True
 
-    def _record(self, alarm: Alarm, delivery: Delivery) -> None:
+    def _seen(self, alarm_id: str) -> bool:
+        with self._sessions() as s:
+            return s.get(AlarmAckRow, (alarm_id, self.name)) is not None
+
+    def _record(self, alarm: Alarm, delivery: Delivery) -> bool:
+        """Write the acknowledgement; True if the bus message was acknowledged in the same
+        transaction (embedded bus on the same database)."""
         try:
             with self._sessions.begin() as s:
-                if s.get(AlarmAckRow, (alarm.id, self.name)) is not None:
-                    raise _Duplicate
                 received = utcnow()
                 s.add(AlarmAckRow(alarm_id=alarm.id, consumer=self.name, received_at=received,
                                   subject=delivery.subject, deliveries=delivery.num_delivered))
-                s.flush()  # a concurrent twin of this consumer fails here, before the handler
-                if self._handler is not None:
-                    self._handler(alarm, delivery)
+                s.flush()  # a concurrent twin of this consumer fails here
                 self._ledger.append(s, EvidenceEvent.ALARM_ACKNOWLEDGED, self._case_id(s, alarm), {
                     "alarm_id": alarm.id, "finding_id": alarm.finding_id,
                     "consumer": self.name, "subject": delivery.subject,
                     "deliveries": delivery.num_delivered, "received_at": received.isoformat(),
                 })
+                ack_in = getattr(delivery, "ack_in", None)
+                return bool(ack_in(s)) if callable(ack_in) else False
         except IntegrityError as exc:
+            log.warning("%s: alarm %s was handled concurrently by a twin of this consumer",
+                        self.name, alarm.id)
             raise _Duplicate from exc
 
     @staticmethod

@@ -137,6 +137,19 @@ class LocalDelivery:
     def ack(self) -> None:
         self._sub._settle(self.seq, self.num_delivered, acked=True, delay_s=0.0)
 
+    def ack_in(self, session: Session) -> bool:
+        """Acknowledge inside the caller's transaction when it runs on this bus's database
+        (saves a commit on the consumer's path); False when it cannot."""
+        bind = self._sub._sessions.kw.get("bind")
+        if bind is None or session.get_bind() is not bind:
+            return False
+        session.execute(update(LocalDeliveryRow)
+                        .where(LocalDeliveryRow.seq == self.seq,
+                               LocalDeliveryRow.deliveries == self.num_delivered,
+                               LocalDeliveryRow.acked_at.is_(None))
+                        .values(acked_at=utcnow()))
+        return True
+
     def nak(self, delay_s: float = 0.0) -> None:
         self._sub._settle(self.seq, self.num_delivered, acked=False, delay_s=delay_s)
 

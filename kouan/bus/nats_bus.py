@@ -121,6 +121,7 @@ class NatsAlarmBus:
         self._js: JetStreamContext | None = None
         self._lock: asyncio.Lock | None = None
         self._closed = False
+        self._closing = False
 
     @property
     def target(self) -> str:
@@ -161,7 +162,8 @@ class NatsAlarmBus:
             log.debug("nats %s: %s", self.url, exc)
 
         async def on_disconnect() -> None:
-            log.warning("nats %s: disconnected, reconnecting", self.url)
+            if not self._closing:
+                log.warning("nats %s: disconnected, reconnecting", self.url)
 
         async def on_reconnect() -> None:
             log.info("nats %s: reconnected", self.url)
@@ -240,6 +242,7 @@ class NatsAlarmBus:
     def close(self) -> None:
         if self._closed:
             return
+        self._closing = True
 
         async def go() -> None:
             if self._nc is not None and not self._nc.is_closed:

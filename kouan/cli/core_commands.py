@@ -14,7 +14,7 @@ from kouan.auth import Role
 from kouan.config import Settings, get_settings
 from kouan.errors import UsageError
 
-_out = Console()
+_out = Console(width=None if Console().is_terminal else 160)
 
 token_app = typer.Typer(help="API tokens (stored hashed; the secret is printed once).",
                         no_args_is_help=True)

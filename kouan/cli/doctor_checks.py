@@ -60,7 +60,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def all_checks() -> list[Callable[[Settings], ComponentStatus]]:
-    return [check_database, check_ray]
+    from kouan.bus.health import check_bus
+    from kouan.evidence.health import evidence_health
+    from serving.health import check_triton
+
+    return [check_triton, check_database, check_bus, evidence_health, check_ray]
 
 
 def run_checks(settings: Settings) -> list[ComponentStatus]:

@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from kouan.cli import core_commands, evidence, models
+from kouan.cli import bus, core_commands, evidence, models, queue
+from kouan.cli import video
 from kouan.config import SettingsError
 from kouan.errors import KouanError
 
@@ -27,6 +28,9 @@ app = typer.Typer(
 core_commands.register(app)
 evidence.register(app)
 models.register(app)
+queue.register(app)
+bus.register(app)
+video.register(app)
 
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 

@@ -67,29 +67,34 @@ def sha256_hex(data: bytes) -> str:
 
 
 def _js(value: Any) -> bytes:
+    """Canonical JSON of one scalar; plain ASCII strings (hashes, ids, times) skip the encoder."""
+    if (isinstance(value, str) and value.isascii() and value.isprintable()
+            and '"' not in value and "\\" not in value):
+        return b'"' + value.encode("ascii") + b'"'
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 def entry_hash_from_line_bytes(raw: bytes, line: dict[str, Any]) -> str | None:
     """The entry hash computed by cutting ``entry_hash`` and ``signature`` out of a stored
-    canonical line (no re-serialisation of the payload); None when ``raw`` is not in the exact
-    canonical layout, in which case the caller recomputes with :func:`entry_hash`.
+    canonical line (no re-serialisation); None when ``raw`` is not laid out canonically, in
+    which case the caller recomputes with :func:`entry_hash`.
 
-    Canonical JSON sorts keys, so a line is ``{"at":..,"case_id":..,"entry_hash":"H",`` +
-    ``"event":..,"payload":..,"prev_hash":..,"seq":N`` + ``,"signature":"S"}`` and the hashed
-    body is the same bytes without the two pairs. If the result matches the stored hash, those
-    bytes are exactly the signed body, whatever else an attacker put in the line.
+    Canonical JSON sorts keys, so a stored line is the hashed body with
+    ``,"entry_hash":"<64 hex>"`` inserted after the ``case_id`` pair and ``,"signature":"S"``
+    before the final brace. If cutting them out gives bytes whose sha256 is the stored hash,
+    those bytes are exactly the signed body (whatever else was done to the line, the parsed
+    fields are then the signed ones: a cut piece that was not a top-level pair would leave the
+    line without a top-level ``entry_hash``, which the line check rejects).
     """
-    try:
-        head = (b'{"at":' + _js(line["at"]) + b',"case_id":' + _js(line["case_id"]) + b',')
-        pair = b'"entry_hash":' + _js(line["entry_hash"]) + b","
-        tail = b',"signature":' + _js(line["signature"]) + b"}"
-    except (KeyError, TypeError, ValueError):
+    digest, sig = line.get("entry_hash"), line.get("signature")
+    if not isinstance(digest, str) or not isinstance(sig, str) or not sig.isascii():
         return None
-    if not (raw.startswith(head) and raw.startswith(pair, len(head)) and raw.endswith(tail)):
+    piece = b',"entry_hash":"' + digest.encode("ascii", "replace") + b'"'
+    tail = b',"signature":"' + sig.encode("ascii") + b'"}'
+    i = raw.find(piece)
+    if i < 0 or not raw.endswith(tail) or i + len(piece) > len(raw) - len(tail):
         return None
-    body = head + raw[len(head) + len(pair):len(raw) - len(tail)] + b"}"
-    return hashlib.sha256(body).hexdigest()
+    return hashlib.sha256(raw[:i] + raw[i + len(piece):len(raw) - len(tail)] + b"}").hexdigest()
 
 
 def entry_hash_from_columns(seq: int, event: str, case_id: str, at: str, payload_text: str,

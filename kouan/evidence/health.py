@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -11,14 +10,12 @@ from kouan.config import Settings
 from kouan.errors import KouanError
 from kouan.evidence.factory import parse_s3_url, spool_dir_for
 from kouan.evidence.s3 import S3ObjectStore
+from kouan.health import ComponentStatus
 
 
-@dataclass(frozen=True)
-class EvidenceHealth:
-    backend: str  # "embedded" (local directory) or "external" (S3)
-    target: str
-    ok: bool
-    detail: str
+def _status(backend: str, target: str, ok: bool, detail: str) -> ComponentStatus:
+    return ComponentStatus("evidence", "embedded" if backend == "embedded" else "external",
+                           target, ok, detail)
 
 
 def _writable_dir(path: Path) -> tuple[bool, str]:
@@ -36,16 +33,16 @@ def _writable_dir(path: Path) -> tuple[bool, str]:
                   else f"will be created under {probe}")
 
 
-def evidence_health(settings: Settings, *, timeout_s: float = 2.0) -> EvidenceHealth:
+def evidence_health(settings: Settings, *, timeout_s: float = 2.0) -> ComponentStatus:
     """Check the configured evidence store without writing anything."""
     url = settings.resolved_evidence_url
     if url.startswith("file://"):
         ok, detail = _writable_dir(Path(unquote(urlsplit(url).path)))
-        return EvidenceHealth("embedded", url, ok, detail)
+        return _status("embedded", url, ok, detail)
     try:
         endpoint, bucket = parse_s3_url(url)
     except KouanError as exc:
-        return EvidenceHealth("external", url, False, str(exc))
+        return _status("external", url, False, str(exc))
     store = S3ObjectStore(endpoint, bucket, settings.s3_access_key, settings.s3_secret_key,
                           secure=settings.s3_secure,
                           max_object_bytes=settings.evidence_max_object_bytes,
@@ -55,9 +52,9 @@ def evidence_health(settings: Settings, *, timeout_s: float = 2.0) -> EvidenceHe
     spooled = f"; {pending} object(s) spooled locally awaiting flush" if pending else ""
     try:
         if not store.bucket_exists():
-            return EvidenceHealth("external", url, False, f"bucket {bucket!r} does not exist")
+            return _status("external", url, False, f"bucket {bucket!r} does not exist")
         lock = "Object Lock on (COMPLIANCE retention)" if store.object_lock \
             else "no Object Lock (objects are not WORM-protected)"
     except KouanError as exc:
-        return EvidenceHealth("external", url, False, str(exc) + spooled)
-    return EvidenceHealth("external", url, True, f"bucket reachable, {lock}{spooled}")
+        return _status("external", url, False, str(exc) + spooled)
+    return _status("external", url, True, f"bucket reachable, {lock}{spooled}")

@@ -29,13 +29,14 @@ from kouan.evidence.ledger import Line
 SEAL_VERSION = 1
 LINE_FIELDS = {"seq": int, "event": str, "case_id": str, "at": str, "payload": dict,
                "prev_hash": str, "entry_hash": str, "signature": str}
+_LINE_KEYS = set(LINE_FIELDS)
 
 
 def check_line(obj: Any) -> str | None:
     """None if ``obj`` has exactly the fields of a ledger line with the right types, else why."""
     if not isinstance(obj, dict):
         return "not a JSON object"
-    if set(obj) != set(LINE_FIELDS):
+    if obj.keys() != _LINE_KEYS:
         missing = sorted(set(LINE_FIELDS) - set(obj))
         extra = sorted(set(obj) - set(LINE_FIELDS))
         return f"fields differ (missing {missing}, unexpected {extra})"

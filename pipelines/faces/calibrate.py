@@ -185,8 +185,8 @@ def plot_roc(scored: dict[str, ScoredPairs], path: Path, threshold: float) -> Pa
         far = np.maximum(sp.curve.far, 1e-4)
         ax.step(far, sp.curve.tar, where="post",
                 label=f"{label}: {sp.same.sum()}+/{(~sp.same).sum()}- (AUC {sp.curve.auc:.4f})")
-    for far in (1e-2, 1e-3):
-        ax.axvline(far, color="grey", lw=0.6, ls=":")
+    for mark in (1e-2, 1e-3):
+        ax.axvline(mark, color="grey", lw=0.6, ls=":")
     ax.set_xscale("log")
     ax.set_xlim(1e-4, 1.0)
     ax.set_ylim(0.9, 1.002)

@@ -10,8 +10,9 @@ flat        n <= ``EXACT_MAX``      exact; incremental add/remove (``IDMap2,Flat
 ivf_flat    larger galleries        inverted lists over k-means cells, full vectors in the lists:
                                     recall@1 >= 0.99 at a few ms per query at 1 M (see
                                     bench/results/faces.json); add/remove native; needs training
-ivf_pq      memory-bound galleries  product-quantised lists (16-32 bytes/vector) + exact
-                                    re-ranking of the top candidates (``RFlat``)
+ivf_pq      memory-bound galleries  product-quantised lists (``pq_m`` bytes/vector instead of
+                                    512): ~30x less memory, lower recall (distances are
+                                    approximate); add/remove native; needs training
 hnsw        low-latency option      graph; no native delete, so removals are tombstones that
                                     searches skip until ``rebuild``; slow to build on 2 cores
 ==========  ======================  ============================================================
@@ -43,14 +44,13 @@ class IndexKind(StrEnum):
 @dataclass(frozen=True)
 class IndexSpec:
     """How to build one index. ``nlist``/``nprobe``: IVF cells and cells searched;
-    ``pq_m``: PQ sub-quantisers (bytes per vector at 8 bits); ``refine_k``: candidates
-    re-ranked exactly (IVF-PQ); ``hnsw_m``/``ef_*``: HNSW graph degree and beam widths."""
+    ``pq_m``: PQ sub-quantisers (bytes per vector at 8 bits); ``hnsw_m``/``ef_*``: HNSW
+    graph degree and beam widths."""
 
     kind: IndexKind
     nlist: int = 0
     nprobe: int = 1
     pq_m: int = 16
-    refine_k: int = 4
     hnsw_m: int = 32
     ef_construction: int = 80
     ef_search: int = 64
@@ -61,7 +61,7 @@ class IndexSpec:
         if self.kind is IndexKind.IVF_FLAT:
             return f"IVF{self.nlist},Flat"
         if self.kind is IndexKind.IVF_PQ:
-            return f"IVF{self.nlist},PQ{self.pq_m},RFlat"
+            return f"IVF{self.nlist},PQ{self.pq_m}"
         return f"IDMap2,HNSW{self.hnsw_m}"
 
     @property
@@ -124,7 +124,7 @@ class FaissIndex:
                  tombstones: set[int] | None = None) -> None:
         self.spec = spec
         self.dim = dim
-        self._index = index if index is not None else faiss.index_factory(
+        self._index: Any = index if index is not None else faiss.index_factory(
             dim, spec.factory(), faiss.METRIC_L2)
         self._tombstones: set[int] = set(tombstones or ())
         self._apply_search_params()
@@ -132,10 +132,8 @@ class FaissIndex:
     def _apply_search_params(self) -> None:
         if self.spec.kind in (IndexKind.IVF_FLAT, IndexKind.IVF_PQ):
             faiss.extract_index_ivf(self._index).nprobe = self.spec.nprobe
-            if self.spec.kind is IndexKind.IVF_PQ:
-                self._index.k_factor = float(self.spec.refine_k)
         elif self.spec.kind is IndexKind.HNSW:
-            hnsw = faiss.downcast_index(self._index.index)
+            hnsw: Any = faiss.downcast_index(self._index.index)
             hnsw.hnsw.efSearch = self.spec.ef_search
             hnsw.hnsw.efConstruction = self.spec.ef_construction
 

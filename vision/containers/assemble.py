@@ -19,6 +19,9 @@ from vision.ocr_confusables import DIGIT_TO_LETTER, LETTER_TO_DIGIT
 
 Box = tuple[float, float, float, float]
 _OWNER_RE = re.compile(r"^[A-Z]{3}[UJZ]$")
+# More class coercions than this and a check-digit pass is more likely luck (1 in 10) than a
+# misread code: random text coerced into the layout passes a tenth of the time.
+MAX_COERCIONS = 2
 
 
 @dataclass(frozen=True)
@@ -59,19 +62,22 @@ def _norm(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
-def _split_owner(text: str) -> tuple[str, str] | None:
-    """``(owner code, digits after it)`` for a box that starts with an owner code and holds at
-    most 5 serial digits after it (a longer box is a whole code, handled by find_codes)."""
+def _starts_with_owner(text: str) -> bool:
+    """A box that starts with an owner code and holds at most 5 serial digits after it (a
+    longer box is a whole code, handled by find_codes)."""
     s = _norm(text)
     if not 4 <= len(s) <= 9:
-        return None
+        return False
     head = "".join(DIGIT_TO_LETTER.get(c, c) for c in s[:4])
     if head[3] == "V":
         head = head[:3] + "U"
-    tail = _as_digits(s[4:]) if len(s) > 4 else ""
-    if not _OWNER_RE.match(head) or tail is None:
-        return None
-    return head, tail
+    return bool(_OWNER_RE.match(head)) and (len(s) == 4 or _as_digits(s[4:]) is not None)
+
+
+def _coercions(raw: str) -> int:
+    """Characters of ``raw`` in the wrong class for their position (digit among the owner
+    letters, letter among the digits)."""
+    return sum(1 for i, ch in enumerate(raw[:CODE_LEN]) if (i < 4) == ch.isdigit())
 
 
 def _as_digits(text: str) -> str | None:
@@ -166,6 +172,8 @@ def _join(parts: list[TextToken], dedup: bool
 
 def _finish(raw: str, conf: float, boxes: list[Box], tokens: list[TextToken],
             probs: list[dict[str, float]] | None) -> AssembledCode | None:
+    if _coercions(raw) > MAX_COERCIONS:
+        return None  # mostly letters where digits belong (or the reverse): not a code
     chk = check_and_correct(raw, probs if probs is not None and len(probs) == len(raw) else None)
     code, ok = chk.code, chk.valid
     check: bool | None = ok
@@ -193,16 +201,13 @@ def assemble_codes(tokens: list[TextToken]) -> list[AssembledCode]:
             if res is not None:
                 found.append(res)
     for t in tokens:  # owner code box + digit boxes
-        split = _split_owner(t.text)
-        if split is None:
+        if not _starts_with_owner(t.text):
             continue
-        owner, tail = split
         for chain in _following_digits(t, tokens):
             parts = [t, *chain]
             for dedup in (False, True):
                 texts, probs = _join(parts, dedup)
-                digits = _as_digits(tail + "".join(texts[1:]))
-                raw = owner + (digits or "")[:CODE_LEN - 4]
+                raw = "".join(texts)[:CODE_LEN]
                 if len(raw) < CODE_LEN - 1:
                     continue
                 conf = min(p.confidence for p in parts)

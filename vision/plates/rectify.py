@@ -87,3 +87,29 @@ def two_rows_to_line(plate: Image, split: int | None = None, height: int = 48) -
         parts.append(cv2.resize(part, (max(1, int(round(pw * height / ph))), height),
                                 interpolation=cv2.INTER_LINEAR))
     return np.ascontiguousarray(np.concatenate(parts, axis=1))
+
+
+def plate_line(crop: Image, rows: int, height: int = 48) -> Image:
+    """The one-line image a recogniser reads for an upright plate crop: the crop itself at
+    ``height`` pixels for one-row plates, the two rows side by side for two-row plates."""
+    if rows not in (1, 2):
+        raise ValueError(f"rows must be 1 or 2, got {rows}")
+    h, w = crop.shape[:2]
+    if h < 2 or w < 2:
+        raise ValueError(f"crop too small: {crop.shape}")
+    if rows == 2:
+        tall = cv2.resize(crop, (max(2, int(round(w * 2 * height / h))), 2 * height),
+                          interpolation=cv2.INTER_AREA if h > 2 * height else cv2.INTER_LINEAR)
+        return two_rows_to_line(tall, height=height)
+    return cv2.resize(crop, (max(2, int(round(w * height / h))), height),
+                      interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
+
+
+def row_options(aspect: float) -> list[int]:
+    """Row layouts worth trying for a plate quad of width/height ``aspect``: one-row plates are
+    about 3-4.7:1, two-row plates 1.3-2:1; between 1.9 and 2.6 both are tried."""
+    if aspect >= 2.6:
+        return [1]
+    if aspect <= 1.9:
+        return [2]
+    return [1, 2]

@@ -27,6 +27,7 @@ from vision.video.blobs import BlobParams, mask_to_detections
 from vision.video.egomotion import Affine, EgoMotionEstimator
 from vision.video.events import Counter, EventBatch, EventEngine
 from vision.video.geometry import Point
+from vision.video.ghosts import edge_support
 from vision.video.ground import Intrinsics, Pose, image_to_ground
 from vision.video.hog import HogPeopleDetector
 from vision.video.lighting import LowLightEnhancer, mean_luma
@@ -57,6 +58,7 @@ class AnalyzerConfig:
     plane: Literal["image", "map"] = "image"
     intrinsics: Intrinsics | None = None
     exit_grace_s: float = 1.0
+    ghost_ratio: float = 0.7
     background: BackgroundParams = field(default_factory=BackgroundParams)
     blobs: BlobParams = field(default_factory=BlobParams)
     tracker: TrackerParams = field(default_factory=TrackerParams)
@@ -179,17 +181,15 @@ class VideoAnalyzer:
             person = dets.scores.copy()
         else:
             freeze = np.zeros((wh, ww), bool)
-            absorb = np.zeros((wh, ww), bool)
-            for tr in self._last_tracks:
+            for tr in self._last_tracks:  # tracked objects stay out of the background
                 x1, y1, x2, y2 = tr.box
-                # A blob that never moved is a ghost (an object of the first frames that left):
-                # absorb it; anything that walked in keeps its pixels out of the background.
-                target = freeze if tr.moved else absorb
-                target[max(0, int(y1 / sy)):int(y2 / sy) + 1,
+                freeze[max(0, int(y1 / sy)):int(y2 / sy) + 1,
                        max(0, int(x1 / sx)):int(x2 / sx) + 1] = True
-            fg = self._bg.apply(grey, warp_w, freeze, absorb)
+            fg = self._bg.apply(grey, warp_w, freeze)
             fg_fraction, gain, relearned = fg.fraction, fg.gain, fg.relearned
-            dets = mask_to_detections(fg.mask, self.cfg.blobs).scaled(sx, sy)
+            dets = self._drop_ghosts(grey, fg.mask,
+                                     mask_to_detections(fg.mask, self.cfg.blobs))
+            dets = dets.scaled(sx, sy)
             if self._hog is not None and len(dets) and self._frames % self.cfg.hog_every == 0:
                 person = self._hog.verify(frame, dets.boxes)
 
@@ -209,6 +209,20 @@ class VideoAnalyzer:
                     self._to_plane, (sx, sy))
             batch.extend(self._abandoned.step(grey, t, tracks, warp_w))
         return FrameResult(t, tracks, batch, dets, fg_fraction, gain, relearned, low, ego_ok)
+
+    def _drop_ghosts(self, grey: U8Image, mask: U8Image, dets: Detections) -> Detections:
+        """Remove ghost blobs (working pixels) and let the model absorb them quickly."""
+        bg = self._bg.background()
+        if bg is None or len(dets) == 0 or self.cfg.ghost_ratio <= 0:
+            return dets
+        ghost = edge_support(grey, bg, mask, dets.boxes) < self.cfg.ghost_ratio
+        if not ghost.any():
+            return dets
+        where = np.zeros(grey.shape, bool)
+        for x1, y1, x2, y2 in dets.boxes[ghost].astype(int).tolist():
+            where[y1:y2 + 1, x1:x2 + 1] = True
+        self._bg.absorb(where & (mask > 0))
+        return dets.select(~ghost)
 
     def finish(self) -> EventBatch:
         """End of stream: close every open event (``t_end`` = last time seen)."""

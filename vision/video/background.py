@@ -12,8 +12,8 @@ A per-pixel running Gaussian (mean and variance of grey intensity) with three ad
    motion ``M`` (previous -> current frame, see :mod:`vision.video.egomotion`); pixels that just
    came into view start with age 0 and are never foreground until ``warmup`` frames old.
 3. **Selective update.** ``freeze`` (bool mask) stops learning under tracked objects, so a person
-   standing still is not absorbed into the background within seconds; ``absorb`` speeds it up
-   under blobs that never moved (ghosts).
+   standing still is not absorbed into the background within seconds; :meth:`absorb` speeds it
+   up under ghosts (see :mod:`vision.video.ghosts`).
 
 Learning rate: a pixel of age ``a`` learns at ``max(rate, 1 / (a + 1))`` (fast start-up, then
 ``rate`` per frame); once settled, foreground pixels learn ``fg_rate_factor`` times slower and do
@@ -93,6 +93,7 @@ class BackgroundModel:
         self._mean: F32Image | None = None
         self._var: F32Image | None = None
         self._age: F32Image | None = None
+        self._last: tuple[F32Image, float] | None = None  # last gain-compensated frame, gain
 
     @property
     def ready(self) -> bool:
@@ -119,15 +120,11 @@ class BackgroundModel:
         self._age = warp_f32(self._age, mat, cv2.INTER_NEAREST, cv2.BORDER_CONSTANT, -1.0)
 
     def apply(self, grey: U8Image, warp: Affine | None = None,
-              freeze: BoolImage | None = None,
-              absorb: BoolImage | None = None) -> ForegroundResult:
+              freeze: BoolImage | None = None) -> ForegroundResult:
         """Foreground of ``grey`` (``uint8 [H, W]``), then learn from it.
 
         ``warp``: camera motion previous -> current frame (None for a fixed camera);
-        ``freeze``: bool ``[H, W]``, True where the model must not learn on this frame;
-        ``absorb``: bool ``[H, W]``, True where foreground must be learnt quickly
-        (``absorb_rate``), e.g. under a blob that never moved: the ghost of an object that was
-        in the first frames or left after a re-learn.
+        ``freeze``: bool ``[H, W]``, True where the model must not learn on this frame.
         """
         if grey.ndim != 2 or grey.dtype != np.uint8:
             raise ValueError(f"expected grey uint8 [H, W], got {grey.dtype} {grey.shape}")
@@ -161,12 +158,9 @@ class BackgroundModel:
             return ForegroundResult(np.zeros(grey.shape, np.uint8), gain, True, fraction)
         alpha = np.maximum(np.float32(self.p.rate), (1.0 / (age + 1.0)).astype(np.float32))
         alpha = np.where(fg, np.float32(self.p.rate * self.p.fg_rate_factor), alpha)
-        for name, m in (("freeze", freeze), ("absorb", absorb)):
-            if m is not None and m.shape != grey.shape:
-                raise ValueError(f"{name} mask {m.shape} does not match frame {grey.shape}")
-        if absorb is not None:
-            alpha = np.where(absorb & fg, np.float32(self.p.absorb_rate), alpha)
         if freeze is not None:
+            if freeze.shape != grey.shape:
+                raise ValueError(f"freeze mask {freeze.shape} does not match frame {grey.shape}")
             alpha = np.where(freeze & fg, np.float32(0.0), alpha)
         mean += alpha * diff
         # Variance learns from background pixels only, capped: an object that passes while the
@@ -174,5 +168,16 @@ class BackgroundModel:
         var += np.where(fg, np.float32(0.0), alpha) * (d2 - var)
         np.minimum(var, np.float32(self.p.max_sigma ** 2), out=var)
         age += 1.0
+        self._last = (fc, gain)
         mask: U8Image = fg.astype(np.uint8) * np.uint8(255)
         return ForegroundResult(mask, gain, False, fraction)
+
+    def absorb(self, where: BoolImage) -> None:
+        """Pull the model towards the last frame under ``where`` (bool ``[H, W]``) at
+        ``absorb_rate``: for ghosts, which must fade quickly instead of being tracked."""
+        if self._mean is None or self._last is None:
+            return
+        if where.shape != self._mean.shape:
+            raise ValueError(f"mask {where.shape} does not match the model {self._mean.shape}")
+        fc, _ = self._last
+        self._mean[where] += np.float32(self.p.absorb_rate) * (fc[where] - self._mean[where])

@@ -25,7 +25,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
-from vision.video.geometry import box_iou
 from vision.video.kalman import BoxKalman
 from vision.video.types import PERSON, Detections, Track, TrackState
 
@@ -67,8 +66,6 @@ class _State:
     state: TrackState = TrackState.TENTATIVE
     votes: dict[str, float] = field(default_factory=dict)
     matched: bool = True
-    origin: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # first box, xyxy
-    moved: bool = False
 
     def label(self) -> str:
         return max(self.votes.items(), key=lambda kv: kv[1])[0]
@@ -98,18 +95,6 @@ def similarity(tracks: F64, dets: F64, gate: float) -> F64:
     prox = np.where(ratio > 0.5, prox, 0.0)
     out: F64 = np.maximum(iou, 0.5 * prox)
     return out
-
-
-def _box(b: F64) -> tuple[float, float, float, float]:
-    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
-
-
-def _warp_box(b: tuple[float, float, float, float],
-              m: F64) -> tuple[float, float, float, float]:
-    """Axis-aligned bounds of box ``b`` (xyxy) moved by affine ``m`` (``[2, 3]``)."""
-    pts = np.array([[b[0], b[1]], [b[2], b[1]], [b[0], b[3]], [b[2], b[3]]]) @ m[:, :2].T + m[:, 2]
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
 def _assign(cost: F64, max_cost: float) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -175,7 +160,6 @@ class ByteTracker:
         for s in self._tracks:
             if warp is not None:
                 s.kf.warp(warp)
-                s.origin = _warp_box(s.origin, warp)  # "where it started" stays in the scene
             s.kf.predict(dt)
             s.matched = False
         boxes = dets.boxes.astype(np.float64)
@@ -207,8 +191,7 @@ class ByteTracker:
         for i in new_high:
             if scores[i] < self.p.new_track:
                 continue
-            s = _State(BoxKalman(boxes[i], self.p.frame_dt), float(scores[i]), t, t,
-                       origin=_box(boxes[i]))
+            s = _State(BoxKalman(boxes[i], self.p.frame_dt), float(scores[i]), t, t)
             self._vote(s, dets.labels[i], float(scores[i]), person_scores, i)
             self._tracks.append(s)
             if self.p.min_hits <= 1:
@@ -231,7 +214,6 @@ class ByteTracker:
     def _apply(self, s: _State, dets: Detections, i: int, t: float,
                person_scores: npt.NDArray[np.float32] | None) -> None:
         s.kf.update(dets.boxes[i].astype(np.float64))
-        s.moved = s.moved or box_iou(s.origin, _box(s.kf.box())) < 0.5
         s.score = float(dets.scores[i])
         s.last_seen = t
         s.hits += 1
@@ -246,7 +228,7 @@ class ByteTracker:
         return Track(track_id=s.track_id, box=(float(b[0]), float(b[1]), float(b[2]),
                                                 float(b[3])),
                      score=s.score, label=s.label(), hits=s.hits, first_seen=s.first_seen,
-                     matched=s.matched, moved=s.moved)
+                     matched=s.matched)
 
     def lost_tracks(self) -> list[Track]:
         """Confirmed-once tracks currently coasting without detections."""

@@ -94,7 +94,6 @@ class Track:
     hits: int
     first_seen: float
     matched: bool  # True when a detection updated the track in this frame
-    moved: bool = False  # the box once overlapped its first box by less than IoU 0.5
 
     @property
     def anchor(self) -> tuple[float, float]:

@@ -5,7 +5,7 @@ pixels (edge statistics depend on scale), the foreground is taken as pixels with
 below ``fg_threshold`` (scanner backgrounds are white), and three statistics are pooled over
 the set:
 
-* per-channel intensity histograms of the foreground (32 bins per channel);
+* foreground histograms (32 bins) of R, G, B and of HSV saturation and value;
 * hue proportions of coloured foreground pixels (saturation >= 0.2): orange (hue 5-50 deg),
   green (50-160 deg), blue (160-265 deg), other;
 * the histogram of Sobel gradient magnitude on the grey image (24 bins, 0-255).
@@ -36,7 +36,7 @@ HUE_NAMES: tuple[str, ...] = ("orange", "green", "blue", "other")
 class ImageSetStats:
     """Pooled statistics of an image set (histograms normalised to sum 1)."""
 
-    channel_hist: F64  # (3, 32)
+    channel_hist: F64  # (5, 32): R, G, B, saturation, value
     hue_props: F64  # (4,)
     grad_hist: F64  # (24,)
     foreground_fraction: float
@@ -56,7 +56,7 @@ def image_set_stats(
     images: Iterable[U8], long_side: int = 512, fg_threshold: int = 225
 ) -> ImageSetStats:
     """Pool the statistics of RGB uint8 images (see module docstring)."""
-    ch = np.zeros((3, _CH_BINS))
+    ch = np.zeros((5, _CH_BINS))
     hue = np.zeros(len(HUE_NAMES))
     grad = np.zeros(_GRAD_BINS)
     fg_pixels = 0
@@ -70,9 +70,10 @@ def image_set_stats(
         if not fg.any():
             continue
         fg_pixels += int(fg.sum())
-        for k in range(3):
-            ch[k] += np.bincount(rgb[..., k][fg] // (256 // _CH_BINS), minlength=_CH_BINS)
         hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+        for k, plane in enumerate((rgb[..., 0], rgb[..., 1], rgb[..., 2], hsv[..., 1],
+                                   hsv[..., 2])):
+            ch[k] += np.bincount(plane[fg] // (256 // _CH_BINS), minlength=_CH_BINS)
         coloured = fg & (hsv[..., 1] >= 51)
         h_deg = hsv[..., 0][coloured].astype(np.int32) * 2
         hue += np.array([
@@ -107,7 +108,7 @@ def realism_distance(a: ImageSetStats, b: ImageSetStats) -> dict[str, float]:
     total (mean of the three) and foreground (absolute difference of foreground fractions,
     reported but not part of the total: it reflects scene framing, not rendering)."""
     channels = float(np.mean([_wasserstein(a.channel_hist[k], b.channel_hist[k])
-                              for k in range(3)]))
+                              for k in range(a.channel_hist.shape[0])]))
     hue = 0.5 * float(np.abs(a.hue_props - b.hue_props).sum())
     edges = _wasserstein(a.grad_hist, b.grad_hist)
     return {

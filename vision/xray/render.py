@@ -41,6 +41,7 @@ class Palette:
         dark_rate: exponential darkening per unit A_H above the knee.
         gamma: applied to the final shade (< 1 brightens mid-tones).
         background_attenuation: pixels with A_H below this are drawn white.
+        colour_floor: fraction of full colour already shown by the thinnest objects.
         attenuation_hue_shift: colour is looked up at Zeff + shift * min(A_H, 3), so thick
             overlapping organics drift towards green as on vendor displays (0 = off). The
             Zeff map and the material classes are not affected.
@@ -53,6 +54,7 @@ class Palette:
     gamma: float = 1.0
     background_attenuation: float = 0.02
     attenuation_hue_shift: float = 0.0
+    colour_floor: float = 0.0
 
     def __post_init__(self) -> None:
         zs = [z for z, _ in self.stops]
@@ -60,6 +62,8 @@ class Palette:
             raise ValueError("palette needs >= 2 stops with ascending Zeff")
         if self.saturation_attenuation <= 0 or self.dark_rate < 0 or self.gamma <= 0:
             raise ValueError("palette attenuation scales must be positive")
+        if not 0.0 <= self.colour_floor < 1.0:
+            raise ValueError("colour_floor must be in [0, 1)")
 
 
 #: Hand-set palette before tuning against real scans (kept to report the realism gain).
@@ -71,23 +75,45 @@ INITIAL_PALETTE: Final[Palette] = Palette(
     ),
 )
 
-#: Default palette, tuned by ``bench/bench_scan_physics.py --tune`` (see that script).
-DEFAULT_PALETTE: Final[Palette] = INITIAL_PALETTE
+#: Default palette: INITIAL_PALETTE's structure with colours and parameters tuned against the
+#: real SIXray negatives (random + coordinate search on the realism distance of
+#: :mod:`vision.xray.realism`; reproduce with ``python bench/bench_scan_physics.py --tune``).
+DEFAULT_PALETTE: Final[Palette] = Palette(
+    stops=(
+        (5.0, (220, 170, 70)), (7.51, (215, 160, 60)), (9.85, (125, 165, 55)),
+        (16.4, (30, 110, 170)), (26.4, (20, 60, 130)),
+    ),
+    saturation_attenuation=0.261,
+    dark_knee=0.643,
+    dark_rate=0.353,
+    gamma=0.798,
+    attenuation_hue_shift=2.389,
+    colour_floor=0.073,
+)
 
 
 def _stop_colours(zeff: F32, palette: Palette) -> F32:
+    """Interpolate the stop colours in HSV (hue, saturation, value): RGB-linear blends between
+    green and blue would pass through grey."""
     zs = np.array([z for z, _ in palette.stops], dtype=np.float32)
-    cols = np.array([c for _, c in palette.stops], dtype=np.float32) / 255.0
-    return np.stack([np.interp(zeff, zs, cols[:, k]) for k in range(3)], axis=-1).astype(
-        np.float32
-    )
+    rgb = np.array([c for _, c in palette.stops], dtype=np.uint8).reshape(1, -1, 3)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3).astype(np.float32)
+    hue = np.unwrap(hsv[:, 0] * np.float32(2 * np.pi / 256)) * np.float32(256 / (2 * np.pi))
+    h = np.interp(zeff, zs, hue) % 256.0
+    sat = np.interp(zeff, zs, hsv[:, 1])
+    val = np.interp(zeff, zs, hsv[:, 2])
+    img = np.stack([h, sat, val], axis=-1).astype(np.float32)
+    flat = img.reshape(1, -1, 3)
+    out = cv2.cvtColor(np.clip(np.rint(flat), 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB_FULL)
+    return np.asarray(out.reshape(img.shape), dtype=np.float32) / np.float32(255.0)
 
 
 def colour_for(zeff: F32, a_high: F32, palette: Palette) -> F32:
     """RGB in [0, 1] (shape (..., 3)) for Zeff and high-energy attenuation arrays."""
     z = zeff + np.float32(palette.attenuation_hue_shift) * np.minimum(a_high, np.float32(3.0))
     base = _stop_colours(z.astype(np.float32), palette)
-    alpha = (1.0 - np.exp(-a_high / palette.saturation_attenuation))[..., None]
+    rise = 1.0 - np.exp(-a_high / palette.saturation_attenuation)
+    alpha = (palette.colour_floor + (1.0 - palette.colour_floor) * rise)[..., None]
     shade = np.exp(-palette.dark_rate * np.maximum(a_high - palette.dark_knee, 0.0))
     shade = (shade ** palette.gamma)[..., None]
     rgb = ((1.0 - alpha) + alpha * base) * shade

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kouan.errors import ServiceUnavailable
+from kouan.errors import KouanError, ServiceUnavailable
 from serving.client import TritonClient
 from serving.embedded import EmbeddedTriton
 from tests.fixtures.triton import TINY_SCALE, tiny_input, write_tiny_model
@@ -68,6 +68,8 @@ def test_only_named_models_load_and_a_killed_server_is_cleaned_up(tmp_path: Path
     server = EmbeddedTriton(repo, tmp_path / "work", models=["tiny"]).start()
     with TritonClient(server.grpc_url, timeout_s=5) as client:
         assert client.ready("tiny") and not client.ready("broken")
+    with pytest.raises(KouanError, match="another embedded Triton is running"):
+        EmbeddedTriton(repo, tmp_path / "work").start()  # same work dir: refused, nothing started
     prefix, pid = server.shm_prefix, server.pid
     envs = set(server._new_python_envs)  # /tmp/python_env_* dirs this server's backend made
     assert pid is not None

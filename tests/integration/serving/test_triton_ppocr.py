@@ -95,6 +95,7 @@ def test_rec_matches_in_process_onnxruntime_and_reads_the_plate(
         assert got.confidence > 0.9
 
 
+@pytest.mark.slow
 def test_all_real_plate_crops_read_sensibly(
     triton_grpc: TritonClient, charset: tuple[str, ...]
 ) -> None:

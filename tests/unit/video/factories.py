@@ -29,7 +29,6 @@ def with_box(bg: np.ndarray, box: tuple[int, int, int, int], value: int = 15) ->
     return out
 
 
-def track(tid: int, box: tuple[float, float, float, float], label: str = "person",
-          moved: bool = True) -> Track:
+def track(tid: int, box: tuple[float, float, float, float], label: str = "person") -> Track:
     return Track(track_id=tid, box=box, score=0.9, label=label, hits=5, first_seen=0.0,
-                 matched=True, moved=moved)
+                 matched=True)
