@@ -27,7 +27,8 @@ def _machine() -> dict[str, Any]:
     import minio
     import sqlalchemy
 
-    return {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu_count": os.cpu_count(), "loadavg_at_start": os.getloadavg(),
+            "python": platform.python_version(),
             "platform": platform.platform(), "processor": platform.processor(),
             "cryptography": cryptography.__version__, "minio": minio.__version__,
             "sqlalchemy": sqlalchemy.__version__}
@@ -100,12 +101,14 @@ def bench_verify(tmp: Path, records: int) -> dict[str, Any]:
     svc = EvidenceService(store, signer, sessions, retention_days=1)
 
     def timed(label: str, fn: Any) -> dict[str, Any]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         report = fn()
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         if not report.ok:
             raise RuntimeError(f"{label}: {report.text()}")
+        # CPU seconds are less distorted than wall time when other jobs share the cores.
         return {"seconds": round(secs, 3), "records_per_s": round(records / secs),
+                "cpu_seconds": round(cpu, 3), "records_per_cpu_s": round(records / cpu),
                 "signatures_verified_individually": report.signatures_verified,
                 "records_under_seal": report.records_under_seal}
 
@@ -120,12 +123,14 @@ def bench_verify(tmp: Path, records: int) -> dict[str, Any]:
     with sessions() as s:
         lines = list(iter_lines(s))
     key = signer.public_key()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for ln in lines:
         signature_ok(key, ln["entry_hash"], ln["signature"])
-    sig_s = time.perf_counter() - t
+    sig_s, sig_cpu = time.perf_counter() - t, time.process_time() - c
     rows["ed25519_verify_only_1_thread"] = {"seconds": round(sig_s, 3),
-                                            "records_per_s": round(records / sig_s)}
+                                            "records_per_s": round(records / sig_s),
+                                            "cpu_seconds": round(sig_cpu, 3),
+                                            "records_per_cpu_s": round(records / sig_cpu)}
     base = rows["store_and_database_sealed"]["records_per_s"]
     for r in rows.values():
         r["ratio_vs_store_and_database_sealed"] = round(r["records_per_s"] / base, 3)
@@ -134,7 +139,9 @@ def bench_verify(tmp: Path, records: int) -> dict[str, Any]:
             "append_records_per_s": round(records / append_s),
             "seal_records_per_s": round(records / seal_s),
             "target_records_per_s": 20000,
-            "target_met_by_default_verify": base >= 20000, "rows": rows}
+            "target_met_by_default_verify": base >= 20000,
+            "target_met_per_cpu_second": rows["store_and_database_sealed"]["records_per_cpu_s"]
+            >= 20000, "rows": rows}
 
 
 def main() -> None:

@@ -146,3 +146,21 @@ def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor)
     app.command("schema")(schema)
     app.command("serve")(serve)
+    app.command("demo")(demo)
+
+
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve", help="Keep the API up afterwards.")] = False,
+    realdata: Annotated[Path | None, typer.Option(help="Real sample data folder "
+                                                  "(default ../shared/realdata).")] = None,
+) -> None:
+    """Run Kouan end to end on its embedded defaults and print what it did."""
+    from kouan.demo import print_summary, run_demo
+
+    settings = get_settings()
+    results = run_demo(settings, realdata=realdata, console=_out)
+    print_summary(results, settings, _out)
+    if serve_after:
+        _out.print(f"serving the API on http://{settings.api_host}:{settings.api_port} "
+                   "(Ctrl-C to stop); create a token with `kouan token create --role reviewer`")
+        serve()

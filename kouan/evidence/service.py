@@ -217,8 +217,11 @@ class EvidenceService:
         with self.sessions() as s:
             rows = s.scalars(select(LedgerSegmentRow)
                              .order_by(LedgerSegmentRow.first_seq.desc()).limit(16)).all()
-            todo = [(r.object_key, r.first_seq, r.last_seq) for r in rows
-                    if not self.store.exists(r.object_key)]
+            try:
+                todo = [(r.object_key, r.first_seq, r.last_seq) for r in rows
+                        if not self.store.exists(r.object_key)]
+            except StoreUnavailable:
+                return []  # cannot tell during an outage; the next seal() repairs
             fixed = []
             for key, first, last in reversed(todo):
                 lines = list(iter_lines(s, after_seq=first - 1, upto_seq=last))

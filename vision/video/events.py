@@ -44,6 +44,7 @@ class EventBatch:
 class _Presence:
     entered: float
     last_inside: float
+    label: str = ""  # the track's latest label: closed events report it (it firms up over time)
     intrusion: Event | None = None
     loitering: Event | None = None
 
@@ -136,6 +137,7 @@ class EventEngine:
                 if pr is None:
                     pr = st.presence[z.name] = _Presence(entered=t, last_inside=t)
                 pr.last_inside = t
+                pr.label = tr.label
                 live = z.applies_to(tr.label) and z.armed(when)
                 if live and pr.intrusion is None and t - pr.entered >= z.min_dwell_s:
                     pr.intrusion = self._new(EventType.ZONE_INTRUSION, pr.entered, tr, z.name, w)
@@ -177,6 +179,7 @@ class EventEngine:
         for ev in (pr.intrusion, pr.loitering):
             if ev is not None:
                 ev.t_end = pr.last_inside
+                ev.label = pr.label or ev.label
                 batch.closed.append(ev)
 
     def _close_all(self, st: _TrackRules, batch: EventBatch) -> None:

@@ -22,7 +22,13 @@ from numpy.typing import NDArray
 
 from vision.xray.spectra import DualEnergySpectrum, dual_layer_160kv
 from vision.xray.transmission import validate_pair
-from vision.xray.zeff import MaterialClass, calibrate, material_classes, zeff_map
+from vision.xray.zeff import (
+    MaterialClass,
+    calibrate,
+    material_classes,
+    remap_table,
+    zeff_map,
+)
 
 U8 = NDArray[np.uint8]
 F32 = NDArray[np.float32]
@@ -155,8 +161,7 @@ def pseudo_colour(
     spec = spectrum if spectrum is not None else dual_layer_160kv()
     cols, rows, a_high = _coordinates(lo, hi, spec)
     table = _colour_table(spec, palette)
-    out = cv2.remap(table, cols, rows, interpolation=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REPLICATE)
+    out = remap_table(table, cols, rows)
     out[a_high < palette.background_attenuation] = 255
     return np.asarray(out, dtype=np.uint8)
 

@@ -86,11 +86,28 @@ class ZeffCalibration:
         rows *= np.float32(n_rows - 1)
         scale = np.float32((n_cols - 1) / (self.r_max - self.r_min))
         cols = (ratio - np.float32(self.r_min)) * scale
-        out = cv2.remap(
-            self.table, cols.astype(np.float32), rows.astype(np.float32),
-            interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
-        )
-        return np.asarray(out, dtype=np.float32)
+        return np.asarray(remap_table(self.table, cols, rows), dtype=np.float32)
+
+
+def remap_table(table: NDArray[np.generic], cols: F32, rows: F32) -> NDArray[np.generic]:
+    """Bilinear look-up ``table[rows, cols]`` (fractional indices, edges clamped) for index
+    arrays of any shape; ``cv2.remap`` only takes 2-D maps under 32767 per side, so other
+    shapes are processed as rows of 4096."""
+    shape = cols.shape
+    if cols.ndim == 2 and max(shape) < 32767:
+        return np.asarray(cv2.remap(table, cols.astype(np.float32), rows.astype(np.float32),
+                                    interpolation=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE))
+    n = int(np.prod(shape))
+    width = 4096
+    pad = (-n) % width
+    c = np.pad(cols.reshape(-1).astype(np.float32), (0, pad)).reshape(-1, width)
+    r = np.pad(rows.reshape(-1).astype(np.float32), (0, pad)).reshape(-1, width)
+    chunks = [cv2.remap(table, c[i:i + 8192], r[i:i + 8192], interpolation=cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE) for i in range(0, c.shape[0], 8192)]
+    out = np.concatenate(chunks, axis=0)
+    tail = out.shape[2:] if out.ndim == 3 else ()
+    return np.asarray(out.reshape(-1, *tail)[:n].reshape(*shape, *tail))
 
 
 def _channel_attenuations(

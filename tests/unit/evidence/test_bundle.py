@@ -184,3 +184,16 @@ def test_object_key_in_manifest_matches_layout(bundle: Path) -> None:
     with zipfile.ZipFile(bundle) as z:
         for o in json.loads(z.read("manifest.json"))["objects"]:
             assert o["key"] == object_key(o["sha256"])
+
+
+def test_export_with_an_object_gone_from_the_store_names_it(services: Services,
+                                                            tmp_path: Path) -> None:
+    from tests.unit.evidence.helpers import local_store_of, raw_delete
+
+    pop = populate(services.evidence, cases=1, captures=2)
+    gone = object_key(pop.captures["psg-0"][1])
+    raw_delete(local_store_of(services.evidence), gone)
+    out = tmp_path / "b.zip"
+    assert main(["evidence", "export", "psg-0", "--out", str(out)]) == 1
+    report = services.evidence.verify_bundle(out)
+    assert f"object {gone}" in {p.where for p in report.problems}

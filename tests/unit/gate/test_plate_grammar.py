@@ -1,0 +1,124 @@
+"""Plate grammars and grammar-constrained CTC decoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.unit.gate.factories import CHARSET, ctc_probs
+from vision.plates.ctc_constrained import (
+    CharsetIndex,
+    decode_best,
+    decode_template,
+    greedy_restricted,
+)
+from vision.plates.grammar import (
+    CN_TEMPLATES,
+    MN_TEMPLATES,
+    PlateTemplate,
+    match_template,
+    normalise_plate,
+    template_by_name,
+)
+from vision.plates.reading import plate_type, read_cn, read_mn
+
+CS = CharsetIndex(CHARSET)
+
+
+@pytest.mark.parametrize(("text", "template"), [
+    ("皖A12345", "cn_standard"),
+    ("皖A·12345", "cn_standard"),
+    ("京AD12345", "cn_new_energy_small"),
+    ("京AFA1234", "cn_new_energy_small"),
+    ("京A12345D", "cn_new_energy_large"),
+    ("蒙A1234挂", "cn_trailer"),
+    ("蒙A1234学", "cn_coach"),
+    ("京A1234警", "cn_police"),
+    ("粤Z1234港", "cn_hk_macau"),
+    ("1537УНЛ", "mn_standard"),
+    ("1537 унл", "mn_standard"),
+    ("皖I12345", None),  # no I after the province
+    ("皖A1234", None),  # too short
+    ("XA12345", None),  # not a province
+    ("1537ULN", None),  # Latin instead of Cyrillic
+    ("153УНЛ", None),
+])
+def test_match_template(text: str, template: str | None) -> None:
+    tpl = match_template(text)
+    assert (tpl.name if tpl else None) == template
+
+
+def test_normalise_and_lookup() -> None:
+    assert normalise_plate("皖A·123-45") == "皖A12345"
+    assert template_by_name("mn_standard").length == 7
+    with pytest.raises(ValueError):
+        template_by_name("nope")
+    with pytest.raises(ValueError):
+        PlateTemplate("bad", MN_TEMPLATES[0].country, (frozenset(),), None)
+
+
+@pytest.mark.parametrize(("spoken", "alternatives", "expected"), [
+    ("皖A12345", {}, "皖A12345"),
+    ("皖A·12345", {}, "皖A12345"),  # the separator counts as blank
+    # O is not allowed on a plate: the model's second choice 0 wins at that position
+    ("皖AO2345", {2: ("0", 0.3)}, "皖A02345"),
+    # 8 in the city-letter slot: only letters are allowed there, the second choice B wins
+    ("皖812345", {1: ("B", 0.2)}, "皖B12345"),
+])
+def test_constrained_decoding_settles_confusables(spoken: str, alternatives: dict[int, tuple[
+        str, float]], expected: str) -> None:
+    r = decode_best(ctc_probs(spoken, alternatives=alternatives), CS, CN_TEMPLATES)
+    assert r is not None and r.text == expected
+
+
+def test_repeated_characters_need_a_blank_between() -> None:
+    # "11" spelled with a blank between the two 1s decodes as two characters
+    r = decode_template(ctc_probs("皖A11345"), CS, template_by_name("cn_standard"))
+    assert r is not None and r.text == "皖A11345"
+    assert r.penalty < 0.5
+
+
+def test_missing_character_has_low_confidence() -> None:
+    r = decode_template(ctc_probs("皖A12345", missing=[0]), CS, template_by_name("cn_standard"))
+    assert r is not None
+    assert r.char_conf[0] < 0.05 and min(r.char_conf[1:]) > 0.8
+    assert r.confidence == min(r.char_conf)
+
+
+def test_impossible_templates() -> None:
+    short = ctc_probs("12")[:3]
+    assert decode_template(short, CS, template_by_name("cn_standard")) is None
+    # a template whose characters are all missing from the charset cannot be spelled
+    assert decode_template(ctc_probs("皖A12345"), CS, template_by_name("cn_hk_macau")) is None
+    with pytest.raises(ValueError):
+        decode_template(np.zeros((5, 3), np.float32), CS, template_by_name("cn_standard"))
+
+
+def test_mongolian_and_length_choice() -> None:
+    r = decode_best(ctc_probs("1537УНЛ"), CS, MN_TEMPLATES)
+    assert r is not None and r.text == "1537УНЛ"
+    # an 8-character new-energy plate is not squeezed into 7 characters
+    r = decode_best(ctc_probs("京AD12345"), CS, CN_TEMPLATES)
+    assert r is not None and r.template.name == "cn_new_energy_small"
+
+
+def test_colour_prior_and_type_names() -> None:
+    probs = ctc_probs("蒙A1234挂")
+    r = read_cn(probs, CS, "yellow", rows=2)
+    assert r is not None and r.text == "蒙A1234挂" and r.plate_type == "cn_yellow_trailer_double"
+    r = read_cn(ctc_probs("皖A12345"), CS, "blue", rows=1)
+    assert r is not None and r.plate_type == "cn_blue"
+    m = read_mn(ctc_probs("1537УНЛ"), CS, rows=2)
+    assert m is not None and m.plate_type == "mn_two_row"
+    assert plate_type(template_by_name("cn_new_energy_large"), "green", 1) == \
+        "cn_green_new_energy_large"
+
+
+def test_greedy_restricted_drops_foreign_characters() -> None:
+    probs = ctc_probs("MS皖KU", alternatives={2: ("K", 0.05)})
+    r = greedy_restricted(probs, CS, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    assert r.text in ("MSKU", "MSKKU")
+    assert len(r.char_probs) == len(r.text)
+    assert r.text == "MSKU" or r.char_probs[2]["K"] < 0.5
+    with pytest.raises(ValueError):
+        greedy_restricted(probs, CS, "ЖЖ")
