@@ -150,7 +150,8 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    serve_after: Annotated[bool, typer.Option("--serve", help="Keep the API up afterwards.")] = False,
+    serve_after: Annotated[bool, typer.Option("--serve",
+                                              help="Keep the API up afterwards.")] = False,
     realdata: Annotated[Path | None, typer.Option(help="Real sample data folder "
                                                   "(default ../shared/realdata).")] = None,
 ) -> None:

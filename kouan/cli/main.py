@@ -13,8 +13,7 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from kouan.cli import bus, core_commands, evidence, models, queue
-from kouan.cli import video
+from kouan.cli import bus, core_commands, evidence, models, queue, video
 from kouan.config import SettingsError
 from kouan.errors import KouanError
 

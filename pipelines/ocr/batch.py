@@ -13,6 +13,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,15 @@ class _OcrActor:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         paths = [str(p) for p in batch["path"]]
-        crops, readable, errors = [], [], [""] * len(paths)
+        crops: list[npt.NDArray[np.uint8]] = []
+        readable: list[int] = []
+        errors = [""] * len(paths)
         for i, p in enumerate(paths):
             img = cv2.imdecode(np.fromfile(p, dtype=np.uint8), cv2.IMREAD_COLOR)
             if img is None:
                 errors[i] = "not a readable image"
             else:
-                crops.append(img)
+                crops.append(np.asarray(img, dtype=np.uint8))
                 readable.append(i)
         texts, confs = [""] * len(paths), [0.0] * len(paths)
         for i, r in zip(readable, self._ppocr.recognize(self._client, crops, self._charset),

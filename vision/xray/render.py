@@ -48,6 +48,8 @@ class Palette:
         gamma: applied to the final shade (< 1 brightens mid-tones).
         background_attenuation: pixels with A_H below this are drawn white.
         colour_floor: fraction of full colour already shown by the thinnest objects.
+        min_colour_attenuation: below this A_H colour fades to grey (material statements
+            need signal; cargo displays use ~1, baggage 0 = off).
         attenuation_hue_shift: colour is looked up at Zeff + shift * min(A_H, 3), so thick
             overlapping organics drift towards green as on vendor displays (0 = off). The
             Zeff map and the material classes are not affected.
@@ -61,6 +63,7 @@ class Palette:
     background_attenuation: float = 0.02
     attenuation_hue_shift: float = 0.0
     colour_floor: float = 0.0
+    min_colour_attenuation: float = 0.0
 
     def __post_init__(self) -> None:
         zs = [z for z, _ in self.stops]
@@ -119,7 +122,13 @@ def colour_for(zeff: F32, a_high: F32, palette: Palette) -> F32:
     z = zeff + np.float32(palette.attenuation_hue_shift) * np.minimum(a_high, np.float32(3.0))
     base = _stop_colours(z.astype(np.float32), palette)
     rise = 1.0 - np.exp(-a_high / palette.saturation_attenuation)
-    alpha = (palette.colour_floor + (1.0 - palette.colour_floor) * rise)[..., None]
+    alpha = palette.colour_floor + (1.0 - palette.colour_floor) * rise
+    if palette.min_colour_attenuation > 0:
+        alpha = alpha * np.clip(a_high / np.float32(palette.min_colour_attenuation), 0.0, 1.0)
+        grey = np.float32(1.0) - np.float32(0.5) * rise  # grey level where colour is withheld
+        base = base * alpha[..., None] + grey[..., None] * (1.0 - alpha[..., None])
+        alpha = np.ones_like(alpha)
+    alpha = alpha[..., None]
     shade = np.exp(-palette.dark_rate * np.maximum(a_high - palette.dark_knee, 0.0))
     shade = (shade ** palette.gamma)[..., None]
     rgb = ((1.0 - alpha) + alpha * base) * shade
@@ -166,14 +175,24 @@ def pseudo_colour(
     return np.asarray(out, dtype=np.uint8)
 
 
-def grayscale_high(high: NDArray[np.generic], gamma: float = 0.5) -> U8:
-    """Grayscale high-energy view, uint8 (H, W): 255 * T_high^gamma (air white)."""
+def grayscale_high(
+    high: NDArray[np.generic], gamma: float = 0.5, log_range: float | None = None
+) -> U8:
+    """Grayscale high-energy view, uint8 (H, W), air white.
+
+    Default: 255 * T_high^gamma (baggage). With ``log_range``: 255 * (1 - A_H / log_range),
+    a logarithmic display for the large dynamic range of cargo scans.
+    """
     arr = np.asarray(high)
     if not np.issubdtype(arr.dtype, np.floating) or arr.ndim != 2:
         raise ValueError("high-energy image must be a 2-D float transmission array")
     if not np.isfinite(arr).all():
         raise ValueError("high-energy image contains NaN or infinite values")
     t = np.clip(arr, 0.0, 1.0).astype(np.float32)
+    if log_range is not None:
+        a = -np.log(np.maximum(t, np.float32(1e-12)))
+        level = np.clip(1.0 - a / np.float32(log_range), 0.0, 1.0)
+        return np.asarray(np.rint(255.0 * level), dtype=np.uint8)
     return np.asarray(np.rint(255.0 * t ** np.float32(gamma)), dtype=np.uint8)
 
 

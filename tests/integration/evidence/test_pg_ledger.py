@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,3 +60,22 @@ def test_rolled_back_append_leaves_no_gap(db_sessions: sessionmaker[Session]) ->
     assert rec.seq == 1
     with db_sessions() as s:
         assert [ln["payload"]["n"] for ln in iter_lines(s)] == [0, 1]
+
+
+def test_seal_and_verify_on_both_databases(db_sessions: sessionmaker[Session],
+                                           tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from kouan.evidence.service import EvidenceService
+    from kouan.evidence.store import LocalObjectStore
+    from tests.unit.evidence.helpers import populate
+
+    svc = EvidenceService(LocalObjectStore(tmp_path / "ev", 1 << 20), KeySigner(), db_sessions,
+                          retention_days=1, segment_max_records=5)
+    populate(svc, cases=2, captures=3)  # 12 entries -> 3 segments
+    assert len(svc.seal()) == 3
+    assert svc.verify().ok
+    with db_sessions.begin() as s:
+        s.execute(text("UPDATE ledger_entries SET case_id = 'psg-9' WHERE seq = 7"))
+    report = svc.verify()
+    assert ("ledger seq 7", "hash_mismatch") in {(p.where, p.kind) for p in report.problems}

@@ -10,7 +10,7 @@ from vision.ocr_match import Outcome, align, compare
 @pytest.mark.parametrize(("declared", "read", "conf", "outcome", "phrase"), [
     ("蒙A12345", "蒙A12345", None, Outcome.MATCH, "read exactly"),
     # one commonly confused pair: still a (probable) match, and the explanation says where
-    ("MSKU4135329", "MSKU4I35329", None, Outcome.MATCH, "position 5: declared '1', read 'I'"),
+    ("MSKU4135329", "MSKU4I35329", None, Outcome.MATCH, "position 6: declared '1', read 'I'"),
     ("蒙A1O345", "蒙A10345", None, Outcome.MATCH, "commonly confused"),
     # two confusions still match; three do not
     ("蒙A00345", "蒙AOO345", None, Outcome.MATCH, "probable match"),
