@@ -53,7 +53,8 @@ def _machine() -> dict[str, Any]:
 
     nats_server = subprocess.run(["/usr/sbin/nats-server", "--version"], capture_output=True,
                                  text=True).stdout.strip()
-    return {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu_count": os.cpu_count(), "load_average_1_5_15": os.getloadavg(),
+            "python": platform.python_version(),
             "platform": platform.platform(), "sqlalchemy": sqlalchemy.__version__,
             "nats_py": nats_py, "nats_server": nats_server}
 
@@ -178,6 +179,7 @@ def main() -> int:
     from tests.fixtures.nats import NatsServer
     from tests.fixtures.postgres import PgAdmin, pg_url
 
+    load_at_start = os.getloadavg()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="kouan-bench-alarm-") as tmp:
         nats = NatsServer(Path(tmp) / "nats")
@@ -211,9 +213,11 @@ def main() -> int:
     ratios["local_sqlite_normal_over_full"] = {
         q: round(by_db["sqlite-sync-NORMAL"][q] / by_db["sqlite"][q], 2)
         for q in ("p50_ms", "p99_ms")}
+    machine = _machine()
+    machine["load_average_at_start"] = load_at_start
     result = {"benchmark": "alarm_latency", "target": "p99 <= 100 ms on loopback",
               "measured": "consumer handler call - submit transaction commit",
-              "machine": _machine(), "args": {k: str(v) for k, v in vars(args).items()},
+              "machine": machine, "args": {k: str(v) for k, v in vars(args).items()},
               "variants": rows, "ratios": ratios,
               "all_meet_target": all(r["meets_p99_100ms"] for r in rows)}
     args.out.parent.mkdir(parents=True, exist_ok=True)

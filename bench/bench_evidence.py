@@ -100,26 +100,33 @@ def bench_verify(tmp: Path, records: int) -> dict[str, Any]:
     store = LocalObjectStore(tmp / "verify-store", 1 << 30)
     svc = EvidenceService(store, signer, sessions, retention_days=1)
 
-    def timed(label: str, fn: Any) -> dict[str, Any]:
-        t0, c0 = time.perf_counter(), time.process_time()
-        report = fn()
-        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
-        if not report.ok:
-            raise RuntimeError(f"{label}: {report.text()}")
-        # CPU seconds are less distorted than wall time when other jobs share the cores.
+    def timed(label: str, fn: Any, repeat: int = 3) -> dict[str, Any]:
+        """Best of ``repeat`` runs (the usual estimate of the uncontended cost on a shared
+        machine), with the median alongside; CPU seconds are reported too."""
+        walls, cpus = [], []
+        for _ in range(repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            report = fn()
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
+            if not report.ok:
+                raise RuntimeError(f"{label}: {report.text()}")
+        secs, cpu, median = min(walls), min(cpus), sorted(walls)[len(walls) // 2]
         return {"seconds": round(secs, 3), "records_per_s": round(records / secs),
+                "median_records_per_s": round(records / median),
                 "cpu_seconds": round(cpu, 3), "records_per_cpu_s": round(records / cpu),
                 "signatures_verified_individually": report.signatures_verified,
                 "records_under_seal": report.records_under_seal}
 
     rows = {"database_unsealed_every_signature": timed(
-        "unsealed", lambda: run_verify(store, signer, sessions))}
+        "unsealed", lambda: run_verify(store, signer, sessions), repeat=1)}
     t = time.perf_counter()
     segments = svc.seal()
     seal_s = time.perf_counter() - t
     rows["store_only_sealed"] = timed("store", lambda: run_verify(store, signer, None))
     rows["store_and_database_sealed"] = timed("both", lambda: run_verify(store, signer, sessions))
-    rows["store_only_full"] = timed("full", lambda: run_verify(store, signer, None, full=True))
+    rows["store_only_full"] = timed("full", lambda: run_verify(store, signer, None, full=True),
+                                    repeat=1)
     with sessions() as s:
         lines = list(iter_lines(s))
     key = signer.public_key()

@@ -79,14 +79,14 @@ def random_plate_text(rng: np.random.Generator) -> str:
 def _text_image(text: str, font: ImageFont.FreeTypeFont, ink: int, paper: int,
                 squeeze: float) -> Image.Image:
     left, top, right, bottom = font.getbbox(text)
-    img = Image.new("L", (right - left + 4, bottom - top + 4), paper)
+    img = Image.new("L", (int(right - left + 4), int(bottom - top + 4)), paper)
     ImageDraw.Draw(img).text((2 - left, 2 - top), text, font=font, fill=ink)
     return img.resize((max(1, int(img.width * squeeze)), img.height))
 
 
 def _emblem(rng: np.random.Generator, size: int, ink: int, paper: int,
             font_path: Path) -> Image.Image:
-    img = Image.new("L", (int(size * 1.4), size), paper)
+    img = Image.new("L", (int(size * 1.4), int(size)), paper)
     d = ImageDraw.Draw(img)
     if rng.random() < 0.6:  # MNG / MGL oval
         d.ellipse((1, 1, img.width - 2, img.height - 2), outline=ink, width=max(1, size // 12))
@@ -157,7 +157,7 @@ def degrade(plate: npt.NDArray[np.uint8], rng: np.random.Generator
     pad = int(max(h, w) * 0.3)
     bg = rng.integers(0, 256)
     canvas = np.clip(rng.normal(bg, 35, (h + 2 * pad, w + 2 * pad)), 0, 255).astype(np.uint8)
-    canvas = cv2.GaussianBlur(canvas, (0, 0), 3)
+    canvas = np.asarray(cv2.GaussianBlur(canvas, (0, 0), 3), dtype=np.uint8)
     canvas[pad:pad + h, pad:pad + w] = plate
     src = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], np.float32)
     jitter = rng.uniform(-0.06, 0.06, (4, 2)) * np.array([w, h])

@@ -273,21 +273,31 @@ def load_ct_volume(path: Path) -> tuple[F32, float | None]:
     return out, voxel
 
 
-def save_png(path: Path, image: NDArray[Any]) -> None:
-    """Write uint8 grey/RGB (RGB order) or uint16 grey as PNG (max compression)."""
+def save_png(path: Path, image: NDArray[Any], compression: int = 3) -> None:
+    """Write uint8 grey/RGB (RGB order) or uint16 grey as PNG. Level 3 is ~10x faster than
+    9 for noisy scan data and only ~10 % larger."""
     arr = image
     if arr.ndim == 3:
         arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, compression])
     if not ok:
         raise ScanFormatError(f"{path}: PNG encoding failed")
     Path(path).write_bytes(buf.tobytes())
 
 
+def save_png_small(path: Path, rgb: NDArray[np.uint8], colours: int = 256) -> None:
+    """Write an RGB picture (contact sheet, figure) as a palette PNG - a few times smaller."""
+    from PIL import Image
+
+    img = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
+    img.quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(Path(path), optimize=True)
+
+
 def save_ct_npz(path: Path, volume: F32, voxel_cm: float, **extra: NDArray[Any]) -> None:
     """Write a CT volume (and extra arrays, e.g. ``zeff``) as compressed ``.npz``."""
-    np.savez_compressed(Path(path), volume=np.asarray(volume, dtype=np.float32),
-                        voxel_cm=np.float64(voxel_cm), **extra)
+    with open(Path(path), "wb") as fh:  # a handle: savez would append ".npz" to the name
+        np.savez_compressed(fh, volume=np.asarray(volume, dtype=np.float32),
+                            voxel_cm=np.float64(voxel_cm), **extra)
 
 
 def save_tiff_stack(path: Path, volume: NDArray[Any]) -> None:

@@ -28,11 +28,12 @@ def as_bgr(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     if image.dtype != np.uint8:
         raise ValueError(f"image must be uint8, got {image.dtype}")
     if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
-        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
+        return np.asarray(cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR),
+                          dtype=np.uint8)
     if image.ndim == 3 and image.shape[2] == 3:
         return image
     if image.ndim == 3 and image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGRA2BGR), dtype=np.uint8)
     raise ValueError(f"image must be HxW, HxWx1, HxWx3 or HxWx4, got shape {image.shape}")
 
 
@@ -107,7 +108,7 @@ def _box_score(prob: npt.NDArray[np.float32], quad: Quad) -> float:
     y1 = int(np.clip(np.ceil(quad[:, 1].max()), 0, h - 1))
     mask = np.zeros((y1 - y0 + 1, x1 - x0 + 1), dtype=np.uint8)
     shifted = (quad - np.array([x0, y0], dtype=np.float32)).astype(np.int32)
-    cv2.fillPoly(mask, [shifted], 1)
+    cv2.fillPoly(mask, [shifted], (1,))
     return float(cv2.mean(prob[y0:y1 + 1, x0:x1 + 1], mask)[0])
 
 

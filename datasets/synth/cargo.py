@@ -42,7 +42,7 @@ HS_CHAPTERS: dict[str, str] = {
 
 #: Cargo display: colour only where the beam lost enough signal for a material statement.
 CARGO_PALETTE = replace(DEFAULT_PALETTE, min_colour_attenuation=1.5, dark_rate=0.25,
-                        dark_knee=1.5)
+                        dark_knee=1.5, attenuation_hue_shift=0.0)
 
 CARGO_DETECTOR = DetectorModel(photons_low=2.0e6, photons_high=4.0e6, electronic_sigma=2.0e-6,
                                blur_sigma_px=0.8, floor=1.0e-6)

@@ -110,19 +110,32 @@ def _side_rows(scene: Scene) -> int:
     return max(1, int(np.ceil(scene.depth_cm / scene.pixel_cm)))
 
 
+def _z_overlap(part_zc: float, half: F32, z_lo: F32, z_hi: F32) -> F32:
+    """Overlap (cm) of each column's z-interval [zc - half, zc + half] with each row's
+    [z_lo, z_hi]; shape (rows, h, w). Integrating overlaps (not sampling row centres) keeps
+    parts thinner than a row and conserves mass."""
+    lo = np.float32(part_zc) - half
+    hi = np.float32(part_zc) + half
+    top = np.minimum(hi[None, :, :], z_hi[:, None, None])
+    bottom = np.maximum(lo[None, :, :], z_lo[:, None, None])
+    return np.maximum(top - bottom, np.float32(0.0))
+
+
 def _part_side(part: Part, pixel_cm: float, n_rows: int, depth_cm: float) -> tuple[int, F32]:
-    """Chord length (cm along y) per (z row, column) of one part; returns (first row, block)."""
+    """Path length (cm along y) per (z row, column) of one part; returns (first row, block)."""
     half = part.thickness * np.float32(0.5)
     t_max = float(half.max()) if half.size else 0.0
     if t_max <= 0:
         return 0, np.zeros((0, half.shape[1]), dtype=np.float32)
-    # Row r covers height z = depth - (r + 0.5) * pixel (row 0 at the top of the scene).
+    # Row r covers heights [depth - (r + 1) * pixel, depth - r * pixel] (row 0 at the top).
     r0 = max(0, int(np.floor((depth_cm - (part.zc + t_max)) / pixel_cm)))
     r1 = min(n_rows, int(np.ceil((depth_cm - (part.zc - t_max)) / pixel_cm)) + 1)
-    z = depth_cm - (np.arange(r0, r1, dtype=np.float32) + 0.5) * pixel_cm
-    dz = np.abs(z - np.float32(part.zc))
-    occ = half[None, :, :] > dz[:, None, None]
-    return r0, occ.sum(axis=1, dtype=np.float32) * np.float32(pixel_cm)
+    if r1 <= r0:
+        return 0, np.zeros((0, half.shape[1]), dtype=np.float32)
+    z_hi = (depth_cm - np.arange(r0, r1, dtype=np.float32) * pixel_cm).astype(np.float32)
+    z_lo = (z_hi - np.float32(pixel_cm)).astype(np.float32)
+    overlap = _z_overlap(part.zc, half, z_lo, z_hi)
+    return r0, overlap.sum(axis=1, dtype=np.float32)
 
 
 def project_side(scene: Scene) -> MaterialStack:
@@ -205,7 +218,8 @@ def voxelise(
     Returns ``(material_index, density, materials)``: uint8 and float32 volumes of shape
     (Y, Z, X) - axis 0 runs along the belt (one CT slice per y), axis 1 is height from the
     top (row 0 = ``depth_cm``), axis 2 is x. Index 0 is empty; index k is ``materials[k-1]``.
-    Where parts overlap in 3-D the later part wins.
+    Densities are partial-volume (density x filled fraction of the voxel); where parts share a
+    voxel the one contributing more mass wins.
     """
     factor = voxel_cm / scene.pixel_cm
     ny = max(1, int(round(scene.height / factor)))
@@ -215,7 +229,8 @@ def voxelise(
     index = {m.name: i + 1 for i, m in enumerate(mats)}
     mat_vol = np.zeros((ny, nz, nx), dtype=np.uint8)
     den_vol = np.zeros((ny, nz, nx), dtype=np.float32)
-    zc_rows = scene.depth_cm - (np.arange(nz, dtype=np.float32) + 0.5) * voxel_cm
+    z_hi = (scene.depth_cm - np.arange(nz, dtype=np.float32) * voxel_cm).astype(np.float32)
+    z_lo = (z_hi - np.float32(voxel_cm)).astype(np.float32)
     for obj in objects if objects is not None else scene.objects:
         for p in obj.parts:
             h, w = p.thickness.shape
@@ -227,10 +242,14 @@ def voxelise(
             ye, xe = min(iy + hh, ny), min(ix + ww, nx)
             if ye <= ys or xe <= xs:
                 continue
-            tt = t[ys - iy:ye - iy, xs - ix:xe - ix] * np.float32(0.5)
-            occ = tt[:, None, :] > np.abs(zc_rows - np.float32(p.zc))[None, :, None]
+            half = t[ys - iy:ye - iy, xs - ix:xe - ix] * np.float32(0.5)
+            # partial volume: a voxel holds density * (filled fraction), so thin sheets and
+            # blades keep their mass; the denser contribution wins a shared voxel.
+            frac = _z_overlap(p.zc, half, z_lo, z_hi) / np.float32(voxel_cm)  # (Z, y, x)
+            rho = np.transpose(frac, (1, 0, 2)) * np.float32(p.density)
             sub_m = mat_vol[ys:ye, :, xs:xe]
             sub_d = den_vol[ys:ye, :, xs:xe]
-            sub_m[occ] = index[p.material]
-            sub_d[occ] = p.density
+            win = rho > sub_d
+            sub_m[win] = index[p.material]
+            sub_d[win] = rho[win]
     return mat_vol, den_vol, mats

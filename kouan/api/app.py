@@ -14,6 +14,7 @@ from kouan.auth import Principal, Role
 from kouan.config import Settings
 from kouan.domain.schema import domain_json_schemas
 from kouan.services import Services
+from serving.gate_api import build_router as gate_router
 
 
 def create_app(settings: Settings, services: Services) -> FastAPI:
@@ -50,4 +51,5 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
         return domain_json_schemas()
 
     app.include_router(evidence_router())
+    app.include_router(gate_router())
     return app

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,17 +46,20 @@ class LocalAlarmBus:
         *,
         ack_wait_s: float = 30.0,
         poll_interval_s: float = 0.2,
+        max_age_s: float = 30 * 86400.0,
     ) -> None:
         if not consumers:
             raise ValueError("at least one consumer is needed")
-        if ack_wait_s <= 0 or poll_interval_s <= 0:
-            raise ValueError("ack_wait_s and poll_interval_s must be > 0")
+        if ack_wait_s <= 0 or poll_interval_s <= 0 or max_age_s <= 0:
+            raise ValueError("ack_wait_s, poll_interval_s and max_age_s must be > 0")
         self._sessions = sessions
         self.consumers = tuple(check_consumer_name(c) for c in consumers)
         self.ack_wait_s = ack_wait_s
         self.poll_interval_s = poll_interval_s
         self._arrived = threading.Condition()
         self._registered: set[str] = set()
+        self.max_age_s = max_age_s
+        self._last_purge = 0.0
 
     @property
     def target(self) -> str:
@@ -72,7 +75,22 @@ class LocalAlarmBus:
             raise BusError(str(exc)) from exc
         with self._arrived:
             self._arrived.notify_all()
+        if time.monotonic() - self._last_purge > 3600:
+            self._last_purge = time.monotonic()
+            try:
+                self.purge(timedelta(seconds=self.max_age_s))
+            except Exception:  # housekeeping must never fail a publish
+                log.exception("purging old local deliveries failed")
         return PublishAck(stream="local", seq=seq, duplicate=duplicate)
+
+    def purge(self, older_than: timedelta) -> int:
+        """Delete acknowledged deliveries older than ``older_than`` (like a stream's max age;
+        the ``alarms`` table keeps the record). Returns how many rows went."""
+        with self._sessions.begin() as s:
+            res = s.execute(delete(LocalDeliveryRow)
+                            .where(LocalDeliveryRow.acked_at.is_not(None),
+                                   LocalDeliveryRow.created_at < utcnow() - older_than))
+        return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
     def _register(self, names: Sequence[str]) -> None:
         missing = [n for n in names if n not in self._registered]

@@ -100,6 +100,11 @@ def entry_hash_from_line_bytes(raw: bytes, line: dict[str, Any]) -> str | None:
 def entry_hash_from_columns(seq: int, event: str, case_id: str, at: str, payload_text: str,
                             prev_hash: str) -> str:
     """The entry hash from database columns, using the stored canonical payload text as is."""
+    plain = at + case_id + event + prev_hash
+    if plain.isascii() and plain.isprintable() and '"' not in plain and "\\" not in plain:
+        text = (f'{{"at":"{at}","case_id":"{case_id}","event":"{event}","payload":{payload_text},'
+                f'"prev_hash":"{prev_hash}","seq":{int(seq)}}}')
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
     body = (b'{"at":' + _js(at) + b',"case_id":' + _js(case_id) + b',"event":' + _js(event)
             + b',"payload":' + payload_text.encode("utf-8") + b',"prev_hash":' + _js(prev_hash)
             + b',"seq":' + str(int(seq)).encode("ascii") + b"}")

@@ -71,8 +71,8 @@ class Ledger:
         event = EvidenceEvent(event)
         check_case_id(case_id)
         body_payload, payload_text = normalise_payload(payload)
-        at = format_at(utcnow())
         seq, prev_hash = self._next_seq(session)
+        at = format_at(utcnow())  # taken under the head lock, so times follow seq order
         body = {"seq": seq, "event": event.value, "case_id": case_id, "at": at,
                 "payload": body_payload, "prev_hash": prev_hash}
         digest = entry_hash(body)

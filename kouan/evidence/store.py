@@ -9,6 +9,7 @@ bytes raises :class:`ObjectConflict`, and no store offers delete.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Protocol
 from kouan.evidence.errors import InvalidObjectKey, ObjectConflict, ObjectNotFound, ObjectTooLarge
 
 MAX_KEY_CHARS = 1024
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _TMP_DIR = ".kouan-tmp"
 
 
@@ -48,9 +50,9 @@ def check_key(key: str) -> str:
         raise InvalidObjectKey("object key must be a non-empty string")
     if len(key) > MAX_KEY_CHARS:
         raise InvalidObjectKey(f"object key longer than {MAX_KEY_CHARS} characters")
-    bad = next((c for c in key if ord(c) < 32 or 127 <= ord(c) < 160), None)
+    bad = _CONTROL_RE.search(key)
     if bad is not None:
-        raise InvalidObjectKey(f"object key {key!r} contains control character {bad!r}")
+        raise InvalidObjectKey(f"object key {key!r} contains control character {bad.group()!r}")
     if key.startswith("/") or "\\" in key or (len(key) > 1 and key[1] == ":"):
         raise InvalidObjectKey(f"object key {key!r} must be a relative path with '/' separators")
     parts = key.split("/")

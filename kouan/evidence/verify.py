@@ -37,7 +37,7 @@ from kouan.evidence.layout import (
     parse_segment_key,
 )
 from kouan.evidence.ledger import Line, head
-from kouan.evidence.manifest import build_manifest, manifest_bytes, object_refs
+from kouan.evidence.manifest import CaseManifests, manifest_bytes, object_refs
 from kouan.evidence.report import VerifyReport
 from kouan.evidence.segments import parse_segment, seal_problem
 from kouan.evidence.store import ObjectStore
@@ -207,6 +207,7 @@ def finish(store: ObjectStore, report: VerifyReport, state: StoreState,
 
 def _check_manifests(store: ObjectStore, report: VerifyReport,
                      by_case: dict[str, list[Line]]) -> None:
+    built: dict[str, CaseManifests] = {}
     for mkey in store.list(CASES_PREFIX):
         parsed = parse_manifest_key(mkey)
         if parsed is None:
@@ -215,8 +216,9 @@ def _check_manifests(store: ObjectStore, report: VerifyReport,
         case_id, as_of = parsed
         report.manifests_checked += 1
         data = store.get(mkey)
-        expected = manifest_bytes(build_manifest(
-            case_id, [ln for ln in by_case.get(case_id, []) if ln["seq"] <= as_of]))
+        if case_id not in built:
+            built[case_id] = CaseManifests(case_id, by_case.get(case_id, []))
+        expected = manifest_bytes(built[case_id].as_of(as_of))
         if data != expected:
             try:
                 json.loads(data)

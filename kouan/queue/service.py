@@ -106,8 +106,9 @@ class ReviewQueue:
     """Review-queue service over SQLAlchemy ``sessions`` (SQLite or PostgreSQL).
 
     ``ledger`` receives ``finding`` and ``review_decision`` entries inside the same
-    transactions. ``on_alarm_committed`` is called after a commit that queued a new alarm
-    (wire it to :meth:`kouan.bus.outbox.OutboxRelay.wake` for immediate publishing).
+    transactions. ``on_alarm_committed`` is called after every submission that has a
+    committed alarm (wire it to :meth:`kouan.bus.outbox.OutboxRelay.wake` for immediate
+    publishing).
     """
 
     def __init__(
@@ -143,9 +144,11 @@ class ReviewQueue:
         content raises :class:`FindingConflict`.
         """
         digest = finding_content_sha256(finding, raise_alarm)
-        item, alarm, created = self._retry(
+        item, alarm, _created = self._retry(
             partial(self._submit_once, finding, raise_alarm, digest), "submit finding")
-        if created and alarm is not None and self._on_alarm is not None:
+        # Also on a re-submission: its first attempt may have committed without the caller
+        # (or the relay) hearing of it. Waking the relay twice costs nothing.
+        if alarm is not None and self._on_alarm is not None:
             try:
                 self._on_alarm()
             except Exception:  # the alarm is committed; the relay's poll will find it

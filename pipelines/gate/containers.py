@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pipelines.gate.ocr import GateOcr
-from vision.containers.vertical import stack_to_line
 from vision.containers.assemble import AssembledCode, TextToken, assemble_codes, serial_only
+from vision.containers.vertical import stack_to_line
 from vision.containers.vote import CodeReading, VotedCode, vote
 from vision.ocr_det import TextBox, as_bgr
 from vision.plates.ctc_constrained import RestrictedText, greedy_restricted

@@ -29,13 +29,15 @@ class GrabberStats:
 
 class FrameGrabber:
     """Start with :meth:`start`; :meth:`get` returns the oldest buffered frame or waits up to
-    ``timeout`` seconds; ``None`` when nothing came (check :attr:`finished`)."""
+    ``timeout`` seconds; ``None`` when nothing came (check :attr:`finished`). ``block=True``
+    (recordings analysed offline) makes the reader wait for room instead of dropping."""
 
-    def __init__(self, source: FrameSource, capacity: int = 2) -> None:
+    def __init__(self, source: FrameSource, capacity: int = 2, block: bool = False) -> None:
         if capacity < 1:
             raise ValueError("capacity must be >= 1")
         self.source = source
         self.capacity = capacity
+        self.block = block  # offline recordings: wait for room instead of dropping
         self.stats = GrabberStats()
         self.error: Exception | None = None
         self._buf: deque[Frame] = deque()
@@ -63,6 +65,9 @@ class FrameGrabber:
                     break
                 with self._cv:
                     self.stats.read += 1
+                    while self.block and len(self._buf) >= self.capacity and not (
+                            self._stop.is_set()):
+                        self._cv.wait(0.1)
                     if len(self._buf) >= self.capacity:
                         self._buf.popleft()  # drop the oldest: never block the camera side
                         self.stats.dropped += 1
@@ -84,7 +89,9 @@ class FrameGrabber:
             if not self._buf:
                 return None
             self.stats.delivered += 1
-            return self._buf.popleft()
+            f = self._buf.popleft()
+            self._cv.notify_all()  # room for a blocked reader
+            return f
 
     def stop(self, join_s: float = 10.0) -> None:
         """Ask the reader to stop (a pending read ends within the stream's read timeout)."""

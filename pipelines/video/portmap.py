@@ -58,6 +58,13 @@ def parse_port_map(doc: Any, analysis: dict[str, Any] | None = None,
     feats = doc.get("features")
     if not isinstance(feats, list) or not feats:
         raise UsageError("port map: no features")
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict) or f.get("type") != "Feature":
+            raise UsageError(f"port map feature {i}: not a GeoJSON Feature")
+        kind = (f.get("geometry") or {}).get("type")
+        if kind not in ("Polygon", "LineString"):
+            raise UsageError(f"port map feature {i}: geometry {kind!r} is not Polygon or "
+                             "LineString")
     props = doc.get("properties")
     if isinstance(props, dict) and "origin" in props:
         origin = GeoOrigin(*_lonlat(props["origin"], "port map origin"))
@@ -66,10 +73,7 @@ def parse_port_map(doc: Any, analysis: dict[str, Any] | None = None,
     zones: list[dict[str, Any]] = []
     wires: list[dict[str, Any]] = []
     for i, f in enumerate(feats):
-        where = f"port map feature {i}"
-        if not isinstance(f, dict) or f.get("type") != "Feature":
-            raise UsageError(f"{where}: not a GeoJSON Feature")
-        geom, p = f.get("geometry") or {}, dict(f.get("properties") or {})
+        geom, p = f["geometry"], dict(f.get("properties") or {})
         where = f"port map feature {i} ({p.get('name', 'unnamed')})"
         extra = {k: v for k, v in p.items() if k not in _RULE_KEYS}
         if geom.get("type") == "Polygon":
@@ -80,16 +84,13 @@ def parse_port_map(doc: Any, analysis: dict[str, Any] | None = None,
             if len(ring) >= 2 and ring[0] == ring[-1]:
                 ring = ring[:-1]  # GeoJSON closes rings; our polygons are implicitly closed
             zones.append({"name": p.get("name", f"zone{i}"), "polygon": ring, **extra})
-        elif geom.get("type") == "LineString":
+        else:  # LineString (checked above)
             pts = geom.get("coordinates")
             if not isinstance(pts, list) or len(pts) != 2:
                 raise UsageError(f"{where}: a tripwire LineString needs exactly 2 positions")
             a, b = (origin.to_map(*_lonlat(c, where)) for c in pts)
             wires.append({"name": p.get("name", f"wire{i}"), "a": a, "b": b,
                           **({"margin": 0.3} | extra)})
-        else:
-            raise UsageError(f"{where}: geometry {geom.get('type')!r} is not Polygon or "
-                             "LineString")
     rules = parse_rules({"camera": camera, "plane": "map", "timezone": timezone,
                          "zones": zones, "tripwires": wires,
                          "analysis": analysis or {"anchor": "center", "ego_motion": True}},

@@ -128,7 +128,8 @@ class StreamWorker:
         try:
             rules, origin = _rules_and_origin(self.spec)
             source = open_source(self.spec, origin)
-            self._grabber = FrameGrabber(source, self.spec.capacity).start()
+            offline = self.spec.kind == "file" and not self.spec.realtime
+            self._grabber = FrameGrabber(source, self.spec.capacity, block=offline).start()
             first = self._grabber.get(timeout=self.spec.reconnect.open_timeout_s + 5)
             if first is None:
                 raise RuntimeError(f"no frame from {self.spec.url}")

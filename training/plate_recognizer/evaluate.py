@@ -14,6 +14,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import onnxruntime as ort
 
 from vision.ocr_ctc import ctc_greedy_decode
@@ -23,7 +24,7 @@ from vision.plates.reading import read_mn
 from vision.plates.rectify import plate_line, row_options
 
 
-def real_mongolian(realdata_plates: Path) -> list[tuple[str, np.ndarray, str]]:
+def real_mongolian(realdata_plates: Path) -> list[tuple[str, npt.NDArray[np.uint8], str]]:
     """``(file, grey crop at the ground-truth box, plate text)`` for every Mongolian sample."""
     labels = json.loads((realdata_plates / "labels.json").read_text(encoding="utf-8"))["files"]
     out = []
@@ -34,7 +35,7 @@ def real_mongolian(realdata_plates: Path) -> list[tuple[str, np.ndarray, str]]:
         if img is None:
             raise FileNotFoundError(realdata_plates / name)
         x1, y1, x2, y2 = lab["plate_bbox_xyxy"]
-        out.append((name, img[y1:y2, x1:x2], lab["plate_text_cyrillic_guess"].replace(" ", "")))
+        out.append((name, np.asarray(img[y1:y2, x1:x2], dtype=np.uint8), lab["plate_text_cyrillic_guess"].replace(" ", "")))
     if not out:
         raise FileNotFoundError(f"no mongolian/ entries in {realdata_plates / 'labels.json'}")
     return out

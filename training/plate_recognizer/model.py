@@ -33,7 +33,8 @@ class PlateCRNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.features(x).squeeze(2).transpose(1, 2)  # [N, 32, 96]
         out, _ = self.rnn(f)
-        return self.head(out)  # [N, 32, C]
+        logits: torch.Tensor = self.head(out)  # [N, 32, C]
+        return logits
 
 
 class WithSoftmax(nn.Module):
@@ -44,4 +45,5 @@ class WithSoftmax(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model(x), dim=-1)
+        probs: torch.Tensor = torch.softmax(self.model(x), dim=-1)
+        return probs

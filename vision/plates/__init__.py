@@ -1,1 +1,1 @@
-"""Licence plates: grammar (CN, MN), grammar-constrained CTC decoding, localisation, rectification."""
+"""Licence plates: CN/MN grammars, constrained CTC decoding, localisation, rectification."""

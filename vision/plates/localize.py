@@ -116,7 +116,7 @@ def find_plates(image: npt.NDArray[np.uint8], max_candidates: int = 6,
             # characters break the colour: a plate is neither solid colour nor mostly text
             if not 0.35 <= colour_share <= 0.95:
                 continue
-            quad = _fit_quad(c, rect_quad) / np.float32(s)
+            quad = _fit_quad(np.asarray(c, dtype=np.int32), rect_quad) / np.float32(s)
             qw, qh = quad_size(quad)
             aspect = qw / max(qh, 1e-3)  # of the perspective-corrected quad: rows are visible
             rows = 2 if aspect < 2.4 else 1

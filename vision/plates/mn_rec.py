@@ -35,7 +35,9 @@ def mn_preprocess(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     if hi - lo < 1.0:
         hi = lo + 1.0
     stretched = np.clip((resized - lo) / (hi - lo), 0.0, 1.0)
-    return ((stretched - np.float32(0.5)) / np.float32(0.5))[None].astype(np.float32)
+    out: npt.NDArray[np.float32] = ((stretched - np.float32(0.5)) / np.float32(0.5))[None].astype(
+        np.float32)
+    return out
 
 
 def mn_batch(crops: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:

@@ -58,10 +58,7 @@ def plate_type(template: PlateTemplate, colour: str, rows: int) -> str:
         return "cn_green_new_energy" + ("_large" if template.name.endswith("large") else "")
     special = {"cn_trailer": "cn_yellow_trailer", "cn_coach": "cn_yellow_coach",
                "cn_police": "cn_white_police", "cn_hk_macau": "cn_black_hk_macau"}
-    if template.name in special:
-        base = special[template.name]
-    else:
-        base = f"cn_{colour}"
+    base = special.get(template.name, f"cn_{colour}")
     return base + ("_double" if rows == 2 else "")
 
 

@@ -51,8 +51,8 @@ def rectify(image: Image, corners: npt.NDArray[Any], out_height: int = 48,
     dst = np.array([[ox, oy], [ox + inner_w, oy], [ox + inner_w, oy + inner_h],
                     [ox, oy + inner_h]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(q, dst)
-    return cv2.warpPerspective(image, m, (total_w, out_height), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(cv2.warpPerspective(image, m, (total_w, out_height), flags=cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8)
 
 
 def row_split(plate: Image, lo: float = 0.25, hi: float = 0.7) -> int:
@@ -98,11 +98,13 @@ def plate_line(crop: Image, rows: int, height: int = 48) -> Image:
     if h < 2 or w < 2:
         raise ValueError(f"crop too small: {crop.shape}")
     if rows == 2:
-        tall = cv2.resize(crop, (max(2, int(round(w * 2 * height / h))), 2 * height),
-                          interpolation=cv2.INTER_AREA if h > 2 * height else cv2.INTER_LINEAR)
+        tall = np.asarray(cv2.resize(
+            crop, (max(2, int(round(w * 2 * height / h))), 2 * height),
+            interpolation=cv2.INTER_AREA if h > 2 * height else cv2.INTER_LINEAR), dtype=np.uint8)
         return two_rows_to_line(tall, height=height)
-    return cv2.resize(crop, (max(2, int(round(w * height / h))), height),
-                      interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
+    return np.asarray(cv2.resize(crop, (max(2, int(round(w * height / h))), height),
+                                 interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR),
+                      dtype=np.uint8)
 
 
 def row_options(aspect: float) -> list[int]:

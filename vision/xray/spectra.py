@@ -149,7 +149,7 @@ def two_effective_energies(low_kev: float = 60.0, high_kev: float = 100.0) -> Du
 
 @lru_cache(maxsize=8)
 def linac_dual_energy(
-    low_mv: float = 4.0, high_mv: float = 6.0, n_bins: int = 32
+    low_mv: float = 4.0, high_mv: float = 6.0, n_bins: int = 16
 ) -> DualEnergySpectrum:
     """Cargo linac preset: interlaced ``low_mv`` / ``high_mv`` pulses, log-spaced bins.
 

@@ -65,7 +65,7 @@ def test_relay_resumes_after_producer_is_killed(
         seen: list[str] = []
         gate = AlarmConsumer(gate_sub, db_sessions, ledger, lambda a, d: seen.append(a.id))
         # Before the relay resumes, the gate sees the alarm only if it was published.
-        gate.poll_once(0.5)
+        gate.poll_once(2.0)
         assert seen == ([alarm_id] if stage == "after-publish" else [])
 
         res = OutboxRelay(db_sessions, bus, ledger).relay_once()

@@ -84,14 +84,25 @@ def test_connection_dropped_before_commit_is_retried(
 
 def test_commit_whose_answer_was_lost_is_not_duplicated(
         proxied: tuple[Engine, sessionmaker[Session]], direct: sessionmaker[Session],
-        pg_proxy: TcpProxy, ledger: Ledger, caplog: pytest.LogCaptureFixture) -> None:
+        pg_proxy: TcpProxy, ledger: Ledger, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     engine, sessions = proxied
     queue = ReviewQueue(sessions, ledger)
     fired = _on_first_commits(engine, 1, lambda: pg_proxy.lose_next_reply(0.2))
+    inserts: list[str] = []
+    real_insert = queue._insert
+
+    def counting_insert(*args: Any) -> Any:
+        inserts.append("insert")
+        return real_insert(*args)
+
+    monkeypatch.setattr(queue, "_insert", counting_insert)
     f = make_finding()
     with caplog.at_level(logging.WARNING, "kouan.db.retry"):
         item, alarm = queue.submit_finding(f, raise_alarm=True)
     assert fired == [1] and "transient database error" in caplog.text
+    # One INSERT ran (and committed); the retry found the finding instead of inserting again.
+    assert inserts == ["insert"]
     with direct() as s:
         stored = s.scalars(select(ReviewItemRow)).one()
         assert s.get_one(FindingRow, f.id) is not None

@@ -27,6 +27,9 @@ def test_embedded_alarm_path(services: Services) -> None:
     assert events == [EvidenceEvent.FINDING.value, EvidenceEvent.ALARM_PUBLISHED.value,
                       EvidenceEvent.ALARM_ACKNOWLEDGED.value]
     assert alarm is not None
+    report = services.evidence.verify()  # the entries extend the signed hash chain correctly
+    assert report.ok, report.text()
+    assert report.records_checked == 3
 
 
 def test_bus_url_selects_nats_without_connecting(monkeypatch: pytest.MonkeyPatch) -> None:

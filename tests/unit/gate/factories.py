@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 CHARSET: tuple[str, ...] = ("<blank>", *"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "皖", "京", "蒙",
                             "挂", "·", "У", "Н", "Л", "Б", "Т")
@@ -13,7 +14,7 @@ CHARSET: tuple[str, ...] = ("<blank>", *"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 
 
 def ctc_probs(text: str, charset: Sequence[str] = CHARSET, frames_per_char: int = 2,
               peak: float = 0.9, alternatives: Mapping[int, tuple[str, float]] | None = None,
-              missing: Sequence[int] = ()) -> np.ndarray:
+              missing: Sequence[int] = ()) -> npt.NDArray[np.float32]:
     """``[T, C]`` probabilities spelling ``text``: a blank frame, then ``frames_per_char``
     frames per character. ``alternatives[i] = (char, p)`` adds a second choice at character
     ``i``; characters listed in ``missing`` get only blank-ish frames (the model saw nothing)."""
@@ -32,10 +33,11 @@ def ctc_probs(text: str, charset: Sequence[str] = CHARSET, frames_per_char: int 
                     p[t, charset.index(alt)] = ap
             t += 1
         t += 1
-    return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+    out: npt.NDArray[np.float32] = (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
-def blue_plate(text_width: int = 300, height: int = 96) -> np.ndarray:
+def blue_plate(text_width: int = 300, height: int = 96) -> npt.NDArray[np.uint8]:
     """A flat blue plate (BGR) with white bars standing in for characters."""
     plate = np.zeros((height, text_width, 3), np.uint8)
     plate[:] = (200, 80, 20)  # BGR blue
@@ -45,8 +47,9 @@ def blue_plate(text_width: int = 300, height: int = 96) -> np.ndarray:
     return plate
 
 
-def scene_with(plate: np.ndarray, corners: np.ndarray, size: tuple[int, int] = (480, 640),
-               background: int = 120) -> np.ndarray:
+def scene_with(plate: npt.NDArray[np.uint8], corners: npt.NDArray[np.float32],
+               size: tuple[int, int] = (480, 640), background: int = 120
+               ) -> npt.NDArray[np.uint8]:
     """``plate`` warped into a grey scene so that its corners land on ``corners``
     (TL, TR, BR, BL)."""
     h, w = plate.shape[:2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def _finding_file(tmp_path: Path, fid: str = "fnd-cli-1") -> Path:
     return p
 
 
-def _json(capsys: pytest.CaptureFixture[str]) -> object:
+def _json(capsys: pytest.CaptureFixture[str]) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
@@ -34,8 +35,7 @@ def test_submit_relay_consume_claim_decide(tmp_path: Path,
 
     assert main(["bus", "status", "--json"]) == 0
     st = _json(capsys)
-    assert isinstance(st, dict) and st["backend"] == "embedded" and "1 alarm(s) waiting" in \
-        st["detail"]
+    assert st["backend"] == "embedded" and "1 alarm(s) waiting" in st["detail"]
     assert main(["bus", "relay", "--once"]) == 0
     assert "published 1" in capsys.readouterr().out
     assert main(["bus", "consume", "--consumer", "gate", "--count", "1"]) == 0
@@ -44,7 +44,7 @@ def test_submit_relay_consume_claim_decide(tmp_path: Path,
     assert line["subject"] == "kouan.alarms.ERENHOT.lane-03.critical"
 
     assert main(["queue", "claim", "--reviewer", "ana", "--lease", "2m", "--json"]) == 0
-    [entry] = _json(capsys)  # type: ignore[misc]
+    [entry] = _json(capsys)
     item_id = entry["item"]["id"]
     assert entry["item"]["claimed_by"] == "ana"
     assert main(["queue", "decide", item_id, "--reviewer", "bo", "--decision", "confirm"]) == 1
@@ -54,11 +54,10 @@ def test_submit_relay_consume_claim_decide(tmp_path: Path,
     assert capsys.readouterr().out.strip() == f"{item_id}: dismissed by ana"
     assert main(["queue", "show", item_id, "--json"]) == 0
     shown = _json(capsys)
-    assert isinstance(shown, dict)
     assert shown["item"]["status"] == "dismissed" and shown["decision"] == "dismiss"
     assert [h["action"] for h in shown["history"]] == ["queued", "claimed", "decided"]
     assert main(["queue", "list", "--status", "dismissed", "--json"]) == 0
-    assert [e["item"]["id"] for e in _json(capsys)] == [item_id]  # type: ignore[attr-defined]
+    assert [e["item"]["id"] for e in _json(capsys)] == [item_id]
 
 
 @pytest.mark.parametrize("argv", [

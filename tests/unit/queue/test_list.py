@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -15,13 +16,14 @@ from tests.fixtures.alarm_path import make_finding
 @pytest.fixture
 def populated(review_queue: ReviewQueue) -> dict[str, str]:
     ids = {}
-    for name, kw in {
+    cases: dict[str, dict[str, Any]] = {
         "crit_xray": {"severity": Severity.CRITICAL},
         "low_plate": {"severity": Severity.LOW, "modality": Modality.PLATE_CAMERA,
                       "lane_id": "lane-01"},
         "med_ct": {"severity": Severity.MEDIUM, "modality": Modality.CT_VOLUME},
         "info_none": {"severity": Severity.INFO, "lane_id": None, "modality": None},
-    }.items():
+    }
+    for name, kw in cases.items():
         ids[name] = review_queue.submit_finding(make_finding(**kw))[0].id
     review_queue.claim(ids["med_ct"], "ana")
     review_queue.claim(ids["low_plate"], "bo")

@@ -32,3 +32,25 @@ def with_box(bg: np.ndarray, box: tuple[int, int, int, int], value: int = 15) ->
 def track(tid: int, box: tuple[float, float, float, float], label: str = "person") -> Track:
     return Track(track_id=tid, box=box, score=0.9, label=label, hits=5, first_seen=0.0,
                  matched=True)
+
+
+def moving_box_frames(n: int = 40, size: tuple[int, int] = (160, 120), seed: int = 0,
+                      speed: float = 4.0, y: int = 40) -> list[np.ndarray]:
+    """``n`` frames of a textured background with a dark 14x30 box walking left to right."""
+    w, h = size
+    bg = texture(h, w, seed)
+    frames = []
+    for i in range(n):
+        x = int(5 + speed * i)
+        frames.append(with_box(bg, (x, y, x + 14, y + 30)) if i >= 8 else bg.copy())
+    return frames
+
+
+def write_clip(path, frames: list[np.ndarray], fps: float = 10.0,  # type: ignore[no-untyped-def]
+               codec: str = "MJPG") -> None:
+    h, w = frames[0].shape[:2]
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*codec), fps, (w, h))
+    assert vw.isOpened()
+    for f in frames:
+        vw.write(f)
+    vw.release()

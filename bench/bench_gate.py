@@ -1,0 +1,273 @@
+"""Smart gate: accuracy on the real plate / container sets and passage latency, our pipeline
+(embedded Triton) side by side with plain ``rapidocr`` on the whole image.
+
+Run: ``.venv/bin/python bench/bench_gate.py [--realdata ../shared/realdata] [--passages 20]``
+(about 5-10 minutes on 2 busy cores) -> ``bench/results/gate.json``.
+
+Sets (``realdata``):
+- ``plates_cn/ccpd`` (17 scene photos; text + corners from the CCPD file names): ours end to end
+  (find + read), ours on the ground-truth corners (recogniser + grammar only), baseline;
+- ``plates_cn/lprnet_crops`` (26 plate crops): ours, baseline;
+- ``plates_cn/mongolian`` (14 photos; VOC plate box): ours end to end, ours on the ground-truth
+  box, baseline (PP-OCR has no Cyrillic, so it cannot succeed; listed for completeness);
+- ``containers`` (15 photos, 24 codes): ours, baseline.
+
+Scoring is exact match of the whole plate / code. The baseline is given every chance: a plate
+counts as read when its text (separators removed) appears anywhere in the concatenated
+rapidocr output, a code when the code appears there. A 10-character ground truth (check digit
+not visible) counts as read when our 11-character code starts with it.
+
+Latency: ``PassagePipeline.run`` (evidence + matching + queue included) on SQLite in a temp
+data dir, for passages of one plate photo (CCPD) and for passages of one plate photo plus one
+gate-camera container photo (960x540); p50/p99 over ``--passages`` runs after one warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parents[1]
+Img = npt.NDArray[np.uint8]
+sys.path.insert(0, str(ROOT))
+
+
+def _machine() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    return {"cpu_count": os.cpu_count(), "load_average_1_5_15": os.getloadavg(),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "onnxruntime": version("onnxruntime"), "rapidocr": version("rapidocr"),
+            "opencv": cv2.__version__, "numpy": np.__version__}
+
+
+def _read(path: Path) -> Img:
+    img = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise SystemExit(f"cannot read {path}")
+    return np.asarray(img, np.uint8)
+
+
+def _norm(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    t = time.perf_counter()
+    out = fn(*args)
+    return out, (time.perf_counter() - t) * 1000.0
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    ms = [r["ms"] for r in rows]
+    return {"n": len(rows), "exact": sum(r["ok"] for r in rows),
+            "accuracy": round(sum(r["ok"] for r in rows) / max(1, len(rows)), 4),
+            "ms_p50": round(statistics.median(ms), 1) if ms else None,
+            "ms_mean": round(statistics.fmean(ms), 1) if ms else None}
+
+
+def plate_sets(realdata: Path) -> dict[str, list[tuple[str, Img, str, Any]]]:
+    """``{set: [(file, image, truth, extra)]}``; extra = CCPD corners / MN box / None."""
+    from vision.plates.ccpd import parse_ccpd_name
+
+    pdir = realdata / "plates_cn"
+    labels = json.loads((pdir / "labels.json").read_text(encoding="utf-8"))["files"]
+    sets: dict[str, list[tuple[str, Img, str, Any]]] = {"ccpd": [], "lprnet_crops": [],
+                                                                 "mongolian": []}
+    for name, lab in sorted(labels.items()):
+        kind = name.split("/")[0]
+        if kind == "ccpd":
+            sets["ccpd"].append((name, _read(pdir / name), lab["plate_text"],
+                                 parse_ccpd_name(name).corners))
+        elif kind == "lprnet_crops":
+            sets["lprnet_crops"].append((name, _read(pdir / name), lab["plate_text"], None))
+        elif kind == "mongolian":
+            sets["mongolian"].append((name, _read(pdir / name),
+                                      lab["plate_text_cyrillic_guess"].replace(" ", ""),
+                                      lab["plate_bbox_xyxy"]))
+    return sets
+
+
+def container_set(realdata: Path) -> list[tuple[str, Img, list[str]]]:
+    cdir = realdata / "containers"
+    labels = json.loads((cdir / "labels.json").read_text(encoding="utf-8"))["files"]
+    return [(n, _read(cdir / n), lab["container_codes"]) for n, lab in sorted(labels.items())]
+
+
+def run_ours(client: Any, realdata: Path) -> dict[str, Any]:
+    from pipelines.gate.containers import ContainerReader
+    from pipelines.gate.ocr import GateOcr
+    from pipelines.gate.plates import PlateReader
+    from vision.plates.reading import read_cn, read_mn
+    from vision.plates.rectify import plate_line, rectify, row_options
+
+    ocr = GateOcr.from_repository(client)
+    plates = PlateReader(ocr)
+    out: dict[str, Any] = {}
+    for set_name, items in plate_sets(realdata).items():
+        rows = []
+        for name, img, truth, _ in items:
+            found, ms = _timed(plates.read, img)
+            got = found[0].text if found else None
+            rows.append({"file": name, "truth": truth, "read": got, "ok": got == truth,
+                         "ms": round(ms, 1),
+                         "type": found[0].reading.plate_type if found else None})
+        out[f"plates_{set_name}"] = {"summary": _summary(rows), "rows": rows}
+        if set_name in ("ccpd", "mongolian"):  # recogniser alone, on the ground-truth region
+            rows = []
+            for name, img, truth, extra in items:
+                if set_name == "ccpd":
+                    crop = rectify(img, extra, out_height=48, margin=(0.06, 0.1))
+                    t = time.perf_counter()
+                    probs = ocr.recognize([crop])[0]
+                    r = read_cn(probs, ocr.rec_index, "blue", 1)
+                else:
+                    x1, y1, x2, y2 = extra
+                    crop = img[y1:y2, x1:x2]
+                    t = time.perf_counter()
+                    best = None
+                    for nrows in row_options(crop.shape[1] / crop.shape[0]):
+                        probs = ocr.recognize_mn([plate_line(crop, nrows)])[0]
+                        cand = read_mn(probs, ocr.mn_index, nrows)
+                        if cand is not None and (best is None or cand.score > best.score):
+                            best = cand
+                    r = best
+                ms = (time.perf_counter() - t) * 1000.0
+                got = r.text if r else None
+                rows.append({"file": name, "truth": truth, "read": got, "ok": got == truth,
+                             "ms": round(ms, 1)})
+            out[f"plates_{set_name}_gt_region"] = {"summary": _summary(rows), "rows": rows}
+    reader = ContainerReader(ocr)
+    rows = []
+    for name, img, truths in container_set(realdata):
+        res, ms = _timed(reader.read, img)
+        codes = [c.code for c in res.codes]
+        for truth in truths:
+            ok = any(c.startswith(truth) for c in codes)
+            rows.append({"file": name, "truth": truth, "read": codes, "ok": ok,
+                         "ms": round(ms / len(truths), 1)})
+    out["containers"] = {"summary": _summary(rows), "rows": rows}
+    return out
+
+
+def run_baseline(realdata: Path) -> dict[str, Any]:
+    from rapidocr import RapidOCR
+
+    engine = RapidOCR(params={"Global.log_level": "error"})
+
+    def texts(img: Img) -> str:
+        res: Any = engine(img)
+        return _norm("".join(getattr(res, "txts", None) or []))
+
+    out: dict[str, Any] = {}
+    for set_name, items in plate_sets(realdata).items():
+        rows = []
+        for name, img, truth, _ in items:
+            got, ms = _timed(texts, img)
+            rows.append({"file": name, "truth": truth, "read": got, "ok": _norm(truth) in got,
+                         "ms": round(ms, 1)})
+        out[f"plates_{set_name}"] = {"summary": _summary(rows), "rows": rows}
+    rows = []
+    for name, img, truths in container_set(realdata):
+        got, ms = _timed(texts, img)
+        for truth in truths:
+            rows.append({"file": name, "truth": truth, "read": got, "ok": truth in got,
+                         "ms": round(ms / len(truths), 1)})
+    out["containers"] = {"summary": _summary(rows), "rows": rows}
+    return out
+
+
+def run_latency(client: Any, realdata: Path, n: int) -> dict[str, Any]:
+    from kouan.config import Settings
+    from kouan.domain.models import Declaration
+    from kouan.services import build_services
+    from pipelines.gate.ocr import GateOcr
+    from pipelines.gate.passage import GateImage, PassagePipeline
+
+    plate = (realdata / "plates_cn" / "ccpd" / sorted(os.listdir(
+        realdata / "plates_cn" / "ccpd"))[8]).read_bytes()
+    container = (realdata / "containers" / "alim_2009241555062080810.jpg").read_bytes()
+    decl = Declaration(plate="皖AXS887", container_numbers=["MSKU4135329"])
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        services = build_services(Settings(data_dir=Path(tmp)))
+        try:
+            pipe = PassagePipeline(GateOcr.from_repository(client), services)
+            for variant, images in (
+                ("plate_only", [GateImage("plate.jpg", "plate", plate)]),
+                ("plate_and_container", [GateImage("plate.jpg", "plate", plate),
+                                         GateImage("container.jpg", "container", container)]),
+            ):
+                pipe.run(f"psg-warm-{variant}", decl, images, time_budget_ms=60_000)
+                ms = []
+                decisions = []
+                for i in range(n):
+                    ans, t = _timed(pipe.run, f"psg-{variant}-{i}", decl, images, None,
+                                    60_000.0)
+                    ms.append(t)
+                    decisions.append(ans.decision.value)
+                q = np.percentile(ms, [50, 99])
+                out[variant] = {"n": n, "p50_ms": round(float(q[0]), 1),
+                                "p99_ms": round(float(q[1]), 1),
+                                "mean_ms": round(statistics.fmean(ms), 1),
+                                "decisions": sorted(set(decisions))}
+        finally:
+            services.close()
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--realdata", type=Path, default=ROOT.parent / "shared" / "realdata")
+    p.add_argument("--passages", type=int, default=20)
+    p.add_argument("--skip-baseline", action="store_true")
+    a = p.parse_args()
+    from serving import gate_models, ppocr
+    from serving.bundled import prepare_repository
+    from serving.client import TritonClient
+    from serving.embedded import EmbeddedTriton
+
+    result: dict[str, Any] = {"machine": _machine(), "targets": {
+        "plates_cn_exact": 0.97, "plates_mn_exact": 0.90, "containers_exact": 0.95,
+        "passage_p50_ms": 150, "passage_p99_ms": 400}}
+    with tempfile.TemporaryDirectory() as work, EmbeddedTriton(
+            prepare_repository(), Path(work),
+            models=[ppocr.MODEL_NAME, gate_models.DET_MODEL, gate_models.MN_MODEL]) as triton, \
+            TritonClient(triton.grpc_url, timeout_s=120) as client:
+        result["ours"] = run_ours(client, a.realdata)
+        result["latency"] = run_latency(client, a.realdata, a.passages)
+    if not a.skip_baseline:
+        result["baseline_rapidocr_whole_image"] = run_baseline(a.realdata)
+        ratios = {}
+        for key, ours in result["ours"].items():
+            base = result["baseline_rapidocr_whole_image"].get(key)
+            if base:
+                b, o = base["summary"], ours["summary"]
+                ratios[key] = {"accuracy_ours": o["accuracy"], "accuracy_baseline": b["accuracy"],
+                               "time_ratio_ours_over_baseline": round(
+                                   o["ms_p50"] / b["ms_p50"], 3) if b["ms_p50"] else None}
+        result["side_by_side"] = ratios
+    out = ROOT / "bench" / "results" / "gate.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    short = {k: v["summary"] for k, v in result["ours"].items()}
+    print(json.dumps({"ours": short, "latency": result["latency"],
+                      "side_by_side": result.get("side_by_side")}, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
