@@ -17,7 +17,6 @@ Returned arrays:
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 import zipfile
@@ -217,34 +216,27 @@ def load_backscatter(path: Path) -> F32:
     raise ScanFormatError(f"{path}: backscatter images are 8- or 16-bit, got {arr.dtype}")
 
 
-def _npz_volume(path: Path) -> tuple[F32, float | None]:
+def _npz_volume(path: Path) -> tuple[NDArray[Any], float | None]:
     try:
         with zipfile.ZipFile(path) as zf:
             names = {i.filename: i for i in zf.infolist()}
             if "volume.npy" not in names:
                 raise ScanFormatError(f"{path}: .npz has no 'volume' array "
                                       f"(found: {', '.join(sorted(names)) or 'nothing'})")
-            info = names["volume.npy"]
-            with zf.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                header = np.lib.format._read_array_header(fh, version)
-            shape = tuple(header[0])
-            n = int(np.prod(shape)) if shape else 1
-            if len(shape) != 3:
-                raise ScanFormatError(f"{path}: 'volume' must be 3-D (S, H, W), got {shape}")
-            if n > MAX_VOXELS or info.file_size > MAX_FILE_BYTES:
-                raise ScanFormatError(f"{path}: volume {shape} exceeds {MAX_VOXELS} voxels")
-            with zf.open(info) as fh:
-                vol = np.lib.format.read_array(io.BytesIO(fh.read()), allow_pickle=False)
-            voxel = None
-            if "voxel_cm.npy" in names:
-                with zf.open(names["voxel_cm.npy"]) as fh:
-                    voxel = float(np.lib.format.read_array(io.BytesIO(fh.read()),
-                                                           allow_pickle=False))
+            # the uncompressed size bounds the voxel count before anything is inflated
+            if names["volume.npy"].file_size > MAX_VOXELS * 8 + 4096:
+                raise ScanFormatError(f"{path}: 'volume' inflates to "
+                                      f"{names['volume.npy'].file_size} bytes, over the limit "
+                                      f"of {MAX_VOXELS} voxels (refusing a decompression bomb)")
+            with np.load(path, allow_pickle=False) as npz:
+                vol = np.asarray(npz["volume"])
+                voxel = float(npz["voxel_cm"]) if "voxel_cm" in npz.files else None
     except ScanFormatError:
         raise
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, TypeError) as exc:
         raise ScanFormatError(f"{path}: unreadable .npz ({exc})") from None
+    if vol.size > MAX_VOXELS:
+        raise ScanFormatError(f"{path}: volume {vol.shape} exceeds {MAX_VOXELS} voxels")
     return vol, voxel
 
 

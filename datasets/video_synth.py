@@ -171,7 +171,7 @@ def _ground_texture(c: SynthConfig, rng: np.random.Generator) -> U8Image:
     for _ in range(int(c.map_w * c.map_h / 6)):
         x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
         r = int(rng.integers(3, 12))
-        cv2.circle(img, (x, y), r, float(rng.uniform(70, 200)), -1)
+        cv2.circle(img, (x, y), r, (float(rng.uniform(70, 200)),), -1)
     grey = np.clip(cv2.GaussianBlur(img, (3, 3), 0), 0, 255).astype(np.uint8)
     tint = np.stack([grey, grey, np.clip(grey.astype(np.int16) + 8, 0, 255).astype(np.uint8)],
                     axis=2)
@@ -179,7 +179,9 @@ def _ground_texture(c: SynthConfig, rng: np.random.Generator) -> U8Image:
 
 
 def _movers(c: SynthConfig, rng: np.random.Generator) -> list[Mover]:
-    j = lambda s: float(rng.uniform(-s, s))  # noqa: E731 - tiny local jitter helper
+    def j(spread: float) -> float:
+        return float(rng.uniform(-spread, spread))
+
     return [
         Mover("A", "person", (12.0 + j(0.5), 3.0 + j(0.3)), (0.9 + j(0.1), 0.8 + j(0.1)),
               1.0, c.seconds, (0.7, 0.7), 25),

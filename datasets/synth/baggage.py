@@ -161,7 +161,8 @@ def _bag(
             parts.append(f.part("nylon", 1.1, strap & shell, z, 0.4))
         for k in range(int(rng.integers(2, 5))):
             bu, bv = rng.uniform(-lu * 0.8, lu * 0.8), rng.choice([-0.3, 0.3]) * lv
-            parts.append(f.part("polyethylene", 1.1, f.rect(bu - 2, bu + 2, bv - 2, bv + 2), z, 1.0))
+            buckle = f.rect(bu - 2, bu + 2, bv - 2, bv + 2)
+            parts.append(f.part("polyethylene", 1.1, buckle, z, 1.0))
             del k
     margin = max(2, int(round(5.0 / scene.pixel_cm)))
     core = cv2.erode(shell.astype(np.uint8), np.ones((margin, margin), np.uint8)).astype(bool)

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from datasets.synth.geometry import Part, Scene, SceneObject, mask_box, object_mask, project_top
-from datasets.synth.shapes import Placement, cylinder_chord, value_noise
+from datasets.synth.shapes import value_noise
 from vision.xray.render import DEFAULT_PALETTE, Palette, pseudo_colour
 from vision.xray.spectra import DualEnergySpectrum, linac_dual_energy
 from vision.xray.transmission import DetectorModel, simulate_dual_energy
@@ -131,7 +131,8 @@ def _truck(b: _Builder, rng: np.random.Generator) -> tuple[float, float, float, 
                             0.6 * width_cm / 10))
     b.obj("container", parts)
     chassis = [b.rect(cab_x, c1, 95, 120, "steel", 7.85, 1.6)]
-    axles = [cab_x + 60, cab_x + 200] + [c1 - 150 - 140 * k for k in range(3 if length > 700 else 2)]
+    n_trailer = 3 if length > 700 else 2
+    axles = [cab_x + 60, cab_x + 200] + [c1 - 150 - 140 * k for k in range(n_trailer)]
     for ax in axles:
         r = 50.0
         xs = np.arange(ax - r, ax + r, b.s.pixel_cm)
@@ -258,7 +259,9 @@ def _concealment(b: _Builder, rng: np.random.Generator, x0: float, x1: float, y0
                                            float(rng.uniform(20, 60)), zc)], kind)
 
 
-def build_cargo_scene(rng: np.random.Generator, config: CargoConfig) -> tuple[Scene, dict[str, Any]]:
+def build_cargo_scene(
+    rng: np.random.Generator, config: CargoConfig
+) -> tuple[Scene, dict[str, Any]]:
     """Lay out truck, load and concealments; returns the scene and the declaration."""
     scene = Scene("cargo", config.height, config.width, config.pixel_cm, depth_cm=244.0)
     b = _Builder(scene)

@@ -55,8 +55,8 @@ def contact_sheet(tiles: Sequence[Tile], cols: int = 4, tile_width: int = 256,
     y = pad
     for r, rh in zip(rows, row_h, strict=True):
         x = pad
-        for t in r:
-            sheet[y:y + t.shape[0], x:x + tile_width] = t
+        for thumb in r:
+            sheet[y:y + thumb.shape[0], x:x + tile_width] = thumb
             x += tile_width + pad
         y += rh + pad
     return sheet

@@ -34,7 +34,7 @@ from datasets.synth.ct_scene import render_ct
 from vision.backscatter import backscatter_to_uint8
 from vision.ct.reconstruction import mip, window_to_uint8
 from vision.xray.spectra import dual_layer_160kv, linac_dual_energy
-from vision.xray.transmission import encode_raw16
+from vision.xray.transmission import RawScheme, encode_raw16
 
 Progress = Callable[[int], None]
 MAX_SAMPLES = 100_000
@@ -74,13 +74,14 @@ def _prepare(out: Path, n: int, overwrite: bool) -> None:
 
 
 def _manifest(out: Path, what: dict[str, Any]) -> None:
+    from importlib.metadata import version
+
     import cv2
-    import skimage
 
     write_json(out / "manifest.json", {
         **what,
         "versions": {"numpy": np.__version__, "opencv": cv2.__version__,
-                     "scikit-image": skimage.__version__},
+                     "scikit-image": version("scikit-image")},
     })
 
 
@@ -98,7 +99,7 @@ def export_xray(out: Path, options: XrayExportOptions, progress: Progress | None
         (out / "ct").mkdir(exist_ok=True)
     baggage = options.kind == "baggage"
     classes = BAGGAGE_CLASSES if baggage else CARGO_CLASSES
-    encoding = "linear" if baggage else "log"
+    encoding: RawScheme = "linear" if baggage else "log"
     spectrum = dual_layer_160kv() if baggage else linac_dual_energy()
     coco = CocoWriter(classes, {"description": f"Kouan synthetic {options.kind} X-ray scans",
                                 "seed": options.seed, "spectrum": spectrum.name})

@@ -118,7 +118,7 @@ def _z_overlap(part_zc: float, half: F32, z_lo: F32, z_hi: F32) -> F32:
     hi = np.float32(part_zc) + half
     top = np.minimum(hi[None, :, :], z_hi[:, None, None])
     bottom = np.maximum(lo[None, :, :], z_lo[:, None, None])
-    return np.maximum(top - bottom, np.float32(0.0))
+    return np.asarray(np.maximum(top - bottom, np.float32(0.0)), dtype=np.float32)
 
 
 def _part_side(part: Part, pixel_cm: float, n_rows: int, depth_cm: float) -> tuple[int, F32]:

@@ -86,13 +86,11 @@ class Frame:
         if self._uv is None:
             xs = (np.arange(self.w, dtype=np.float32) + 0.5 + self.x0 - self.cx) * self.pixel_cm
             ys = (np.arange(self.h, dtype=np.float32) + 0.5 + self.y0 - self.cy) * self.pixel_cm
-            dx, dy = np.meshgrid(xs, ys)
             c, s = np.float32(math.cos(self.angle)), np.float32(math.sin(self.angle))
-            u = dx * c + dy * s
-            v = (-dx * s + dy * c) / np.float32(self.squash)
-            if self.flip:
-                v = -v
-            self._uv = (u.astype(np.float32), v.astype(np.float32))
+            u = xs[None, :] * c + ys[:, None] * s
+            sign = np.float32((-1.0 if self.flip else 1.0) / self.squash)
+            v = (ys[:, None] * (c * sign)) - xs[None, :] * (s * sign)
+            self._uv = (u.astype(np.float32, copy=False), v.astype(np.float32, copy=False))
         return self._uv
 
     def to_patch(self, points: Points) -> NDArray[np.float64]:
@@ -113,7 +111,7 @@ class Frame:
         """Filled polygon given in object-frame cm."""
         img = self._blank()
         pts = np.rint((self.to_patch(points) - 0.5) * (1 << _SHIFT)).astype(np.int32)
-        cv2.fillPoly(img, [pts], 1, lineType=cv2.LINE_8, shift=_SHIFT)
+        cv2.fillPoly(img, [pts], (1,), lineType=cv2.LINE_8, shift=_SHIFT)
         return img.astype(bool)
 
     def polyline(self, points: Points, width_cm: float, closed: bool = False) -> Mask:
@@ -121,17 +119,19 @@ class Frame:
         img = self._blank()
         pts = np.rint((self.to_patch(points) - 0.5) * (1 << _SHIFT)).astype(np.int32)
         thick = max(1, int(round(width_cm / self.pixel_cm)))
-        cv2.polylines(img, [pts], closed, 1, thickness=thick, lineType=cv2.LINE_8,
+        cv2.polylines(img, [pts], closed, (1,), thickness=thick, lineType=cv2.LINE_8,
                       shift=_SHIFT)
         return img.astype(bool)
 
     def rect(self, u0: float, u1: float, v0: float, v1: float) -> Mask:
-        u, v = self.uv
-        return (u >= u0) & (u <= u1) & (v >= v0) & (v <= v1)
+        """Rectangle u0..u1 x v0..v1 (object-frame cm), rasterised as a polygon."""
+        return self.poly([(u0, v0), (u1, v0), (u1, v1), (u0, v1)])
 
     def ellipse(self, uc: float, vc: float, a: float, b: float) -> Mask:
-        u, v = self.uv
-        return ((u - uc) / a) ** 2 + ((v - vc) / b) ** 2 <= 1.0
+        """Ellipse with semi-axes a (along u) and b (along v), rasterised as a 32-gon."""
+        k = np.linspace(0.0, 2.0 * math.pi, 32, endpoint=False)
+        return self.poly(list(zip((uc + a * np.cos(k)).tolist(), (vc + b * np.sin(k)).tolist(),
+                                  strict=True)))
 
     def part(self, material: str, density: float, thickness: F32 | Mask, zc: float,
              t: float = 1.0) -> Part:
@@ -154,7 +154,8 @@ class Frame:
 def cylinder_chord(distance_cm: F32, radius_cm: float) -> F32:
     """Path length (cm) through a cylinder (axis in the image plane) at a distance from it."""
     r2 = np.float32(radius_cm * radius_cm)
-    return (2.0 * np.sqrt(np.maximum(r2 - distance_cm * distance_cm, 0.0))).astype(np.float32)
+    chord = 2.0 * np.sqrt(np.maximum(r2 - distance_cm * distance_cm, 0.0))
+    return np.asarray(chord, dtype=np.float32)
 
 
 def tube_chord(distance_cm: F32, r_out: float, r_in: float) -> F32:
@@ -168,11 +169,11 @@ def ellipsoid_chord(frame: Frame, uc: float, vc: float, a: float, b: float, c: f
     """Path length through an ellipsoid with semi-axes a (u), b (v), c (z), cm."""
     u, v = frame.uv
     q = 1.0 - ((u - uc) / a) ** 2 - ((v - vc) / b) ** 2
-    return (2.0 * c * np.sqrt(np.maximum(q, 0.0))).astype(np.float32)
+    return np.asarray(2.0 * c * np.sqrt(np.maximum(q, 0.0)), dtype=np.float32)
 
 
 def value_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> F32:
-    """Smooth noise in [0, 1] (float32 ``shape``): a ``cells``-wide random grid, bicubic-upsampled."""
+    """Smooth noise in [0, 1], float32 ``shape``: a ``cells``-wide random grid, upsampled."""
     h, w = shape
     gh, gw = max(2, h * cells // max(h, w) + 2), max(2, w * cells // max(h, w) + 2)
     grid = rng.random((gh, gw), dtype=np.float32)

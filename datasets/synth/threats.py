@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from datasets.synth.geometry import Part, SceneObject
 from datasets.synth.shapes import Frame, Placement, cylinder_chord, tube_chord
@@ -81,7 +82,8 @@ def _revolver(rng: np.random.Generator, at: Placement) -> SceneObject:
                                                                                 -1.4, 0.6), z),
         # cylinder: six chambers, about 60 % steel along the beam, with cartridges
         f.part("steel", 7.85, 0.6 * cylinder_chord(v - 0.2, 1.9) * f.rect(-2.0, 2.2, -2.0, 2.2), z),
-        f.part("copper", 8.5, 0.25 * cylinder_chord(v - 0.2, 1.9) * f.rect(-1.8, 2.0, -1.8, 2.0), z),
+        f.part("copper", 8.5,
+               0.25 * cylinder_chord(v - 0.2, 1.9) * f.rect(-1.8, 2.0, -1.8, 2.0), z),
         f.part("lead", 11.35, 0.3 * cylinder_chord(v - 0.2, 1.9) * f.rect(1.2, 2.0, -1.8, 2.0), z),
         f.part("steel", 7.85, f.poly([(-2.4, -1.6), (2.4, -1.6), (2.4, 2.6), (-1.0, 3.4),
                                       (-4.2, 2.0), (-4.0, -0.8)]) & ~f.rect(-2.0, 2.2, -2.0, 2.2),
@@ -148,10 +150,11 @@ def knife(rng: np.random.Generator, at: Placement) -> SceneObject:
     uu = u + np.float32(shift)
     z = at.zc
     spine = _u(rng, 0.12, 0.3) if kind != "utility" else 0.06
-    width = {"kitchen": _u(rng, 2.2, 4.2), "dagger": _u(rng, 2.4, 3.6), "folding": _u(rng, 1.8, 2.6),
-             "utility": 1.9, "cleaver": _u(rng, 5.0, 9.0)}[kind] * min(1.0, 0.55 + blade / 30.0)
+    width = {"kitchen": _u(rng, 2.2, 4.2), "dagger": _u(rng, 2.4, 3.6),
+             "folding": _u(rng, 1.8, 2.6), "utility": 1.9,
+             "cleaver": _u(rng, 5.0, 9.0)}[kind] * min(1.0, 0.55 + blade / 30.0)
 
-    def blade_poly(pts: list[tuple[float, float]]) -> np.ndarray:
+    def blade_poly(pts: list[tuple[float, float]]) -> NDArray[np.bool_]:
         return f.poly([(p - shift, q) for p, q in pts])
 
     if kind == "dagger":
@@ -160,7 +163,8 @@ def knife(rng: np.random.Generator, at: Placement) -> SceneObject:
         profile = spine * np.clip(1.0 - np.abs(v) / (width / 2), 0.15, 1.0)
         hv0, hv1 = -1.1, 1.1
     elif kind == "cleaver":
-        mask = blade_poly([(0, 0), (blade, 0), (blade, width), (0.1 * blade, width), (0, width * 0.7)])
+        mask = blade_poly([(0, 0), (blade, 0), (blade, width), (0.1 * blade, width),
+                           (0, width * 0.7)])
         profile = spine * np.clip(1.0 - v / width, 0.2, 1.0)
         hv0, hv1 = 0.3, 0.3 + 2.2
     elif kind == "utility":

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
+from annotation.routes import install as install_review
 from kouan.api.errors import install_error_handlers
 from kouan.api.evidence_routes import build_router as evidence_router
 from kouan.api.security import require
@@ -52,4 +53,5 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
 
     app.include_router(evidence_router())
     app.include_router(gate_router())
+    install_review(app)  # /v1/review API and the /ui browser UI
     return app

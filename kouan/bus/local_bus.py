@@ -4,9 +4,15 @@
 ``(consumer, msg_id)``, so a re-published alarm is a recognised duplicate exactly as with
 JetStream's ``Nats-Msg-Id``. Consumers are durable: ``subscribe`` registers a name in
 ``local_consumers`` (the configured ones register on first use), and from then on every
-message is kept for it until it acknowledges, in whichever process it runs. A fetched row
-is hidden for ``ack_wait_s`` and comes back if it was not acknowledged by then, so a
-consumer that dies mid-message loses nothing.
+message is kept for it until it acknowledges, in whichever process it runs.
+
+Leases are held in memory, not in the database: a fetched row is hidden from the other
+fetchers of the same consumer *in this process* for ``ack_wait_s`` and handed out again if
+it was not acknowledged by then. Writing a lease row per fetch would put one more commit
+(an fsync on SQLite) on every alarm's path. A consumer that dies loses nothing (its rows stay
+unacknowledged and are fetched again); two *processes* fetching as the same consumer may
+both receive a message, which ``AlarmConsumer`` records once (use NATS to spread one
+consumer over several processes). ``nak(delay)`` hides a row for ``delay`` in every process.
 
 Consumers in the same process are woken as soon as a message is committed; consumers in
 other processes see it within ``poll_interval_s``.
@@ -34,6 +40,60 @@ from kouan.errors import ServiceUnavailable
 log = logging.getLogger(__name__)
 
 
+class _Arrivals:
+    """In-process "something was published" signal without lost wake-ups: a waiter passes
+    the generation it saw before looking, and does not sleep if it has moved since."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.gen = 0
+
+    def notify(self) -> None:
+        with self._cond:
+            self.gen += 1
+            self._cond.notify_all()
+
+    def wait(self, seen_gen: int, timeout_s: float) -> None:
+        with self._cond:
+            if self.gen == seen_gen:
+                self._cond.wait(timeout_s)
+
+
+class _Leases:
+    """Rows that this process's fetchers hold: ``(consumer, seq) -> (until, times handed)``,
+    ``until`` on the monotonic clock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, int], tuple[float, int]] = {}
+
+    def held(self, consumer: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            return sum(1 for (c, _), (until, _) in self._held.items()
+                       if c == consumer and until > now)
+
+    def take(self, consumer: str, seqs: list[int], ack_wait_s: float,
+             limit: int) -> dict[int, int]:
+        """Lease up to ``limit`` of ``seqs`` that nobody here holds; ``{seq: times handed}``."""
+        now = time.monotonic()
+        won: dict[int, int] = {}
+        with self._lock:
+            for seq in seqs:
+                until, times = self._held.get((consumer, seq), (0.0, 0))
+                if until > now:
+                    continue
+                self._held[(consumer, seq)] = (now + ack_wait_s, times + 1)
+                won[seq] = times + 1
+                if len(won) == limit:
+                    break
+        return won
+
+    def release(self, consumer: str, seq: int) -> None:
+        with self._lock:
+            self._held.pop((consumer, seq), None)
+
+
 class LocalAlarmBus:
     """The default bus when ``KOUAN_BUS_URL`` is unset (SQLite or PostgreSQL tables)."""
 
@@ -56,7 +116,8 @@ class LocalAlarmBus:
         self.consumers = tuple(check_consumer_name(c) for c in consumers)
         self.ack_wait_s = ack_wait_s
         self.poll_interval_s = poll_interval_s
-        self._arrived = threading.Condition()
+        self._arrived = _Arrivals()
+        self._leases = _Leases()
         self._registered: set[str] = set()
         self.max_age_s = max_age_s
         self._last_purge = 0.0
@@ -73,8 +134,7 @@ class LocalAlarmBus:
                                             what="local bus publish", attempts=3)
         except ServiceUnavailable as exc:
             raise BusError(str(exc)) from exc
-        with self._arrived:
-            self._arrived.notify_all()
+        self._arrived.notify()
         if time.monotonic() - self._last_purge > 3600:
             self._last_purge = time.monotonic()
             try:
@@ -134,26 +194,30 @@ class LocalAlarmBus:
         check_consumer_name(consumer)
         self._register([consumer])
         return LocalSubscription(self._sessions, consumer, ack_wait_s=self.ack_wait_s,
-                                 poll_interval_s=self.poll_interval_s, arrived=self._arrived)
+                                 poll_interval_s=self.poll_interval_s, arrived=self._arrived,
+                                 leases=self._leases)
 
     def close(self) -> None:
-        with self._arrived:
-            self._arrived.notify_all()
+        self._arrived.notify()
 
 
 class LocalDelivery:
-    """One ``local_deliveries`` row handed to a consumer."""
+    """One ``local_deliveries`` row handed to a consumer.
 
-    def __init__(self, sub: LocalSubscription, row: LocalDeliveryRow) -> None:
+    ``num_delivered`` = refused deliveries so far (``nak``, counted in the row) + times this
+    process handed the row out.
+    """
+
+    def __init__(self, sub: LocalSubscription, row: LocalDeliveryRow, handed: int) -> None:
         self._sub = sub
         self.seq = row.seq
         self.subject = row.subject
         self.msg_id = row.msg_id
         self.data = row.payload.encode("utf-8")
-        self.num_delivered = row.deliveries
+        self.num_delivered = row.deliveries + handed
 
     def ack(self) -> None:
-        self._sub._settle(self.seq, self.num_delivered, acked=True, delay_s=0.0)
+        self._sub._settle(self.seq, acked=True, delay_s=0.0)
 
     def ack_in(self, session: Session) -> bool:
         """Acknowledge inside the caller's transaction when it runs on this bus's database
@@ -163,31 +227,33 @@ class LocalDelivery:
             return False
         session.execute(update(LocalDeliveryRow)
                         .where(LocalDeliveryRow.seq == self.seq,
-                               LocalDeliveryRow.deliveries == self.num_delivered,
                                LocalDeliveryRow.acked_at.is_(None))
                         .values(acked_at=utcnow()))
+        self._sub._leases.release(self._sub.consumer, self.seq)
         return True
 
     def nak(self, delay_s: float = 0.0) -> None:
-        self._sub._settle(self.seq, self.num_delivered, acked=False, delay_s=delay_s)
+        self._sub._settle(self.seq, acked=False, delay_s=delay_s)
 
 
 class LocalSubscription:
     """A consumer's cursor over ``local_deliveries`` (use :meth:`LocalAlarmBus.subscribe`)."""
 
     def __init__(self, sessions: sessionmaker[Session], consumer: str, *, ack_wait_s: float,
-                 poll_interval_s: float, arrived: threading.Condition) -> None:
+                 poll_interval_s: float, arrived: _Arrivals, leases: _Leases) -> None:
         self._sessions = sessions
         self.consumer = consumer
-        self._ack_wait = timedelta(seconds=ack_wait_s)
+        self._ack_wait_s = ack_wait_s
         self._poll = poll_interval_s
         self._arrived = arrived
+        self._leases = leases
 
     def fetch(self, max_msgs: int, timeout_s: float) -> list[Delivery]:
         if max_msgs < 1:
             raise ValueError("max_msgs must be >= 1")
         deadline = time.monotonic() + max(0.0, timeout_s)
         while True:
+            seen = self._arrived.gen
             try:
                 got = run_with_retry(lambda: self._take(max_msgs), what="local bus fetch",
                                      attempts=3)
@@ -196,50 +262,36 @@ class LocalSubscription:
             left = deadline - time.monotonic()
             if got or left <= 0:
                 return got
-            with self._arrived:
-                self._arrived.wait(min(left, self._poll))
+            self._arrived.wait(seen, min(left, self._poll))
 
     def _take(self, max_msgs: int) -> list[Delivery]:
-        """Lease up to ``max_msgs`` visible rows; the ``deliveries`` counter is the version that
-        keeps two fetchers of the same consumer from taking one row."""
-        now = utcnow()
+        """Read visible, unacknowledged rows in order and lease up to ``max_msgs`` of them."""
+        # Skip past rows other fetchers here hold, so they cannot starve this one.
+        limit = max_msgs + self._leases.held(self.consumer)
         with self._sessions() as s:
             rows = s.scalars(
                 select(LocalDeliveryRow)
                 .where(LocalDeliveryRow.consumer == self.consumer,
                        LocalDeliveryRow.acked_at.is_(None),
-                       LocalDeliveryRow.visible_at <= now)
-                .order_by(LocalDeliveryRow.seq).limit(max_msgs)).all()
+                       LocalDeliveryRow.visible_at <= utcnow())
+                .order_by(LocalDeliveryRow.seq).limit(limit)).all()
         if not rows:
             return []
-        won = []
-        with self._sessions.begin() as s:
-            for row in rows:
-                res = s.execute(
-                    update(LocalDeliveryRow)
-                    .where(LocalDeliveryRow.seq == row.seq,
-                           LocalDeliveryRow.deliveries == row.deliveries,
-                           LocalDeliveryRow.acked_at.is_(None))
-                    .values(deliveries=row.deliveries + 1, visible_at=now + self._ack_wait))
-                if res.rowcount == 1:  # type: ignore[attr-defined]
-                    won.append(row)
-        taken: list[Delivery] = []
-        for row in won:
-            row.deliveries += 1
-            taken.append(LocalDelivery(self, row))
-        return taken
+        won = self._leases.take(self.consumer, [r.seq for r in rows], self._ack_wait_s,
+                                max_msgs)
+        return [LocalDelivery(self, r, won[r.seq]) for r in rows if r.seq in won]
 
-    def _settle(self, seq: int, delivered: int, *, acked: bool, delay_s: float) -> None:
+    def _settle(self, seq: int, *, acked: bool, delay_s: float) -> None:
         now = utcnow()
-        values = ({"acked_at": now} if acked
-                  else {"visible_at": now + timedelta(seconds=max(0.0, delay_s))})
+        values: dict[str, object] = (
+            {"acked_at": now} if acked else
+            {"visible_at": now + timedelta(seconds=max(0.0, delay_s)),
+             "deliveries": LocalDeliveryRow.deliveries + 1})
 
         def run() -> None:
             with self._sessions.begin() as s:
-                # Only the holder of the current lease may settle it.
                 s.execute(update(LocalDeliveryRow)
                           .where(LocalDeliveryRow.seq == seq,
-                                 LocalDeliveryRow.deliveries == delivered,
                                  LocalDeliveryRow.acked_at.is_(None))
                           .values(**values))
 
@@ -247,9 +299,9 @@ class LocalSubscription:
             run_with_retry(run, what="local bus ack", attempts=3)
         except ServiceUnavailable as exc:
             raise BusError(str(exc)) from exc
+        self._leases.release(self.consumer, seq)
         if not acked:
-            with self._arrived:
-                self._arrived.notify_all()
+            self._arrived.notify()
 
     def pending(self) -> int:
         """Messages not yet acknowledged by this consumer."""

@@ -130,13 +130,20 @@ def serve(
     import uvicorn
 
     from kouan.api.app import create_app
+    from kouan.evidence.sealer import PeriodicSealer
 
     settings = get_settings()
     svc = _services(settings)
+    # Background workers of a serving process: the outbox relay publishes committed alarms,
+    # the sealer turns new ledger entries into signed, retained segments every minute.
+    sealer = PeriodicSealer(svc.evidence)
+    svc.relay.start()
+    sealer.start()
     try:
         uvicorn.run(create_app(settings, svc), host=host or settings.api_host,
                     port=port or settings.api_port, log_level=settings.log_level.lower())
     finally:
+        sealer.stop()
         svc.close()
 
 

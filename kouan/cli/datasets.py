@@ -12,9 +12,10 @@ Bad arguments or files exit 2 with one line naming the problem.
 from __future__ import annotations
 
 import json
-from enum import Enum
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,12 +28,12 @@ synth_app = typer.Typer(help="Generate synthetic datasets with ground truth.",
 datasets_app.add_typer(synth_app, name="synth")
 
 
-class XrayKind(str, Enum):
+class XrayKind(StrEnum):
     baggage = "baggage"
     cargo = "cargo"
 
 
-class FileKind(str, Enum):
+class FileKind(StrEnum):
     auto = "auto"
     raw = "raw"
     pseudo = "pseudo"
@@ -40,18 +41,20 @@ class FileKind(str, Enum):
     backscatter = "backscatter"
 
 
-class Encoding(str, Enum):
+class Encoding(StrEnum):
     linear = "linear"
     log = "log"
 
 
-def _progress(total: int, desc: str):  # type: ignore[no-untyped-def]
+def _progress(total: int, desc: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="scan", dynamic_ncols=True)
 
 
-def _run_export(fn, total: int, desc: str, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _run_export(
+    fn: Callable[..., dict[str, Any]], total: int, desc: str, *args: Any, **kwargs: Any
+) -> None:
     from datasets.synth.export import ExportError
 
     try:
@@ -160,8 +163,11 @@ def inspect(
     = Encoding.linear,
 ) -> None:
     """Load a scan file with all checks and print format, shape, dtype and value range."""
+    from numpy.typing import NDArray
+
     from datasets import scan_io
 
+    arr: NDArray[Any]
     try:
         fmt = scan_io.sniff_format(path)
         chosen = kind.value

@@ -69,8 +69,8 @@ class AlarmAckRow(Base):
 class LocalDeliveryRow(Base):
     """Embedded bus: a message waiting for (or acknowledged by) one local consumer.
 
-    ``visible_at`` works like JetStream's ack wait: a fetched row is hidden until then and
-    redelivered if it was not acknowledged in time.
+    ``visible_at`` delays redelivery after a refusal (``nak``); ``deliveries`` counts refusals.
+    In-flight leases live in the fetching process (see ``kouan.bus.local_bus``).
     """
 
     __tablename__ = "local_deliveries"
@@ -82,7 +82,7 @@ class LocalDeliveryRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     visible_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    deliveries: Mapped[int] = mapped_column(Integer)
+    deliveries: Mapped[int] = mapped_column(Integer, doc="refused deliveries (nak) so far")
     acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (

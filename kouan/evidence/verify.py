@@ -13,8 +13,10 @@ import json
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
@@ -135,15 +137,25 @@ def verify_store(store: ObjectStore, key: Ed25519PublicKey, report: VerifyReport
     return state
 
 
+def _raw_rows(session: Session, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """Every ledger row in seq order straight from the DBAPI cursor (SQLite or PostgreSQL);
+    skipping the ORM's row machinery roughly halves the database share of verify time."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(f"SELECT seq, event, case_id, at, payload, prev_hash, entry_hash, "
+                       f"signature FROM {LedgerEntryRow.__tablename__} ORDER BY seq")
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
+
+
 def verify_database(session: Session, key: Ed25519PublicKey, report: VerifyReport,
                     state: StoreState, *, full: bool = False) -> ChainChecker:
     """The database ledger, the head row, and agreement with the store's sealed segments."""
     good = state.chain.good_lines()
     db = ChainChecker(key, report, known_good=good, full=full)
-    t = LedgerEntryRow
-    rows = session.execute(select(t.seq, t.event, t.case_id, t.at, t.payload, t.prev_hash,
-                                  t.entry_hash, t.signature).order_by(t.seq)).yield_per(2000)
-    for seq, event, case_id, at, payload, prev, digest, sig in rows:
+    for seq, event, case_id, at, payload, prev, digest, sig in _raw_rows(session):
         # Hash straight from the stored canonical text: no JSON parse for the common case.
         hash_ok = entry_hash_from_columns(seq, event, case_id, at, payload, prev) == digest
         sealed = good.get(seq)

@@ -28,6 +28,10 @@ DECIDED = {
 }
 TERMINAL = frozenset(DECIDED.values())
 
+#: History action of the first of two confirmations an item under the two-person rule needs
+#: (the item goes back to the queue for a second, different reviewer).
+FIRST_CONFIRMED = "first_confirmed"
+
 
 @dataclass(frozen=True)
 class ReviewEntry:

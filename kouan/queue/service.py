@@ -17,6 +17,10 @@ Life of a review item::
   takes it over.
 - ``decide`` records who decided what, when and why, and appends ``review_decision`` to the
   ledger in the same transaction.
+- Two-person rule: confirming a finding whose severity is in ``two_person_severities``
+  (default: critical) takes two different reviewers. The first confirmation is recorded
+  (history ``first_confirmed``, ledger ``status: awaiting_second_confirmation``) and the item
+  returns to the queue; its first confirmer can no longer claim it.
 
 All methods are synchronous, open their own transactions and retry transient database
 errors (each unit of work is idempotent, so a retry after an unknown outcome is safe).
@@ -33,7 +37,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Literal, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,6 +62,7 @@ from kouan.domain import (
 from kouan.queue.errors import FindingConflict, ReviewConflict, ReviewItemNotFound
 from kouan.queue.records import (
     DECIDED,
+    FIRST_CONFIRMED,
     TERMINAL,
     ReviewEntry,
     ReviewEvent,
@@ -120,6 +125,7 @@ class ReviewQueue:
         default_lease_s: float = 300.0,
         max_lease_s: float = 4 * 3600.0,
         db_attempts: int = 6,
+        two_person_severities: frozenset[Severity] = frozenset({Severity.CRITICAL}),
     ) -> None:
         if not 0 < default_lease_s <= max_lease_s:
             raise ValueError("need 0 < default_lease_s <= max_lease_s")
@@ -129,6 +135,7 @@ class ReviewQueue:
         self.default_lease_s = default_lease_s
         self.max_lease_s = max_lease_s
         self._attempts = db_attempts
+        self.two_person_severities = frozenset(two_person_severities)
 
     def _retry(self, fn: Callable[[], T], what: str) -> T:
         return run_with_retry(fn, what=what, attempts=self._attempts)
@@ -315,7 +322,8 @@ class ReviewQueue:
             stmt = self._where(
                 select(ReviewItemRow.id).join(FindingRow,
                                               FindingRow.id == ReviewItemRow.finding_id),
-                f, now).order_by(*_ORDERS["priority"]).limit(10)
+                f, now).where(~_first_confirmed_by(reviewer)).order_by(
+                    *_ORDERS["priority"]).limit(10)
             with self._sessions() as s:
                 candidates = s.scalars(stmt).all()
             if not candidates:
@@ -342,6 +350,9 @@ class ReviewQueue:
             live = is_lease_live(row, now)
             if row.status in {st.value for st in TERMINAL}:
                 raise ReviewConflict(f"item {item_id} is already {row.status}")
+            if _first_confirmer(s, item_id) == reviewer:
+                raise ReviewConflict(f"item {item_id} awaits a second reviewer's confirmation "
+                                     f"(two-person rule); {reviewer} confirmed it already")
             renew = live and row.claimed_by == reviewer
             if live and not renew:
                 raise ReviewConflict(f"item {item_id} is claimed by {row.claimed_by} until "
@@ -408,10 +419,21 @@ class ReviewQueue:
                     return self._entry(s, item_id, now)
                 raise ReviewConflict(f"item {item_id} was already decided ({row.status}) by "
                                      f"{row.decided_by}")
+            first = _first_confirmer(s, item_id)
+            if (first == reviewer and decision is ReviewDecision.CONFIRM
+                    and row.status == ReviewStatus.QUEUED.value):
+                return self._entry(s, item_id, now)  # a retried first confirmation
             if row.status != ReviewStatus.CLAIMED.value or row.claimed_by != reviewer:
                 raise ReviewConflict(f"item {item_id} must be claimed by {reviewer} first"
                                      + (f" (held by {row.claimed_by})"
                                         if is_lease_live(row, now) else ""))
+            finding = s.get_one(FindingRow, row.finding_id)
+            if first == reviewer:
+                raise ReviewConflict(f"item {item_id} needs a second reviewer (two-person rule)")
+            if (decision is ReviewDecision.CONFIRM and first is None
+                    and Severity(finding.severity) in self.two_person_severities):
+                return self._first_confirmation(s, row, finding, reviewer, reason_code, notes,
+                                                now)
             status = DECIDED[decision]
             self._cas(s, row, status=status.value, decision=decision.value, decided_by=reviewer,
                       decided_at=now, reason_code=reason_code, notes=notes,
@@ -419,13 +441,46 @@ class ReviewQueue:
             s.add(ReviewEventRow(item_id=item_id, at=now, actor=reviewer, action="decided",
                                  detail={"decision": decision.value,
                                          "reason_code": reason_code}))
-            finding = s.get_one(FindingRow, row.finding_id)
-            self._ledger.append(s, EvidenceEvent.REVIEW_DECISION, finding.case_id, {
+            payload: dict[str, object] = {
                 "review_item_id": item_id, "finding_id": row.finding_id,
                 "decision": decision.value, "status": status.value, "reviewer": reviewer,
                 "reason_code": reason_code, "notes": notes, "decided_at": now.isoformat(),
-            })
+            }
+            if first is not None:
+                payload["first_confirmed_by"] = first
+            self._ledger.append(s, EvidenceEvent.REVIEW_DECISION, finding.case_id, payload)
             return self._entry(s, item_id, now)
+
+    def _first_confirmation(self, s: Session, row: ReviewItemRow, finding: FindingRow,
+                            reviewer: str, reason_code: str | None, notes: str | None,
+                            now: datetime) -> ReviewEntry:
+        """Two-person rule: record the first confirmation and put the item back in the queue."""
+        self._cas(s, row, status=ReviewStatus.QUEUED.value, lease_expires_at=None,
+                  updated_at=now)
+        s.add(ReviewEventRow(item_id=row.id, at=now, actor=reviewer, action=FIRST_CONFIRMED,
+                             detail={"decision": ReviewDecision.CONFIRM.value,
+                                     "reason_code": reason_code}))
+        self._ledger.append(s, EvidenceEvent.REVIEW_DECISION, finding.case_id, {
+            "review_item_id": row.id, "finding_id": row.finding_id,
+            "decision": ReviewDecision.CONFIRM.value,
+            "status": "awaiting_second_confirmation", "reviewer": reviewer,
+            "reason_code": reason_code, "notes": notes, "decided_at": now.isoformat(),
+        })
+        return self._entry(s, row.id, now)
+
+    def first_confirmations(self, item_ids: list[str]) -> dict[str, str]:
+        """``{item_id: first confirmer}`` for the given items that are still undecided and
+        wait for a second confirmation (two-person rule)."""
+        if not item_ids:
+            return {}
+        stmt = (select(ReviewEventRow.item_id, ReviewEventRow.actor)
+                .join(ReviewItemRow, ReviewItemRow.id == ReviewEventRow.item_id)
+                .where(ReviewEventRow.item_id.in_(item_ids),
+                       ReviewEventRow.action == FIRST_CONFIRMED,
+                       ReviewItemRow.status.not_in([st.value for st in TERMINAL]))
+                .order_by(ReviewEventRow.id))
+        with self._sessions() as s:
+            return {item_id: actor for item_id, actor in s.execute(stmt).all()}
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -450,6 +505,20 @@ class ReviewQueue:
     def _entry(self, s: Session, item_id: str, now: datetime) -> ReviewEntry:
         i, f, a = s.execute(self._joined().where(ReviewItemRow.id == item_id)).one()
         return entry_from_rows(i, f, now, a)
+
+
+def _first_confirmer(s: Session, item_id: str) -> str | None:
+    return s.scalar(select(ReviewEventRow.actor)
+                    .where(ReviewEventRow.item_id == item_id,
+                           ReviewEventRow.action == FIRST_CONFIRMED)
+                    .order_by(ReviewEventRow.id.desc()).limit(1))
+
+
+def _first_confirmed_by(reviewer: str):  # type: ignore[no-untyped-def]
+    """SQL: the item (of the enclosing query) was first-confirmed by ``reviewer``."""
+    return exists().where(ReviewEventRow.item_id == ReviewItemRow.id,
+                          ReviewEventRow.action == FIRST_CONFIRMED,
+                          ReviewEventRow.actor == reviewer)
 
 
 def _status_clause(status: ReviewStatus, now: datetime):  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ class FaceConfig(BaseModel):
     min_detection_score: float = Field(default=0.0, ge=-1.0, le=5.0,
                                        description="dlib HOG SVM margin a detection must reach.")
     dominant_ratio: float = Field(
-        default=2.0, ge=1.0, le=100.0,
+        default=3.0, ge=1.0, le=100.0,
         description="Where one face is required and several are found, the largest is taken "
         "only if its area is at least this many times the next one's; else the input is refused.")
     max_faces: int = Field(default=32, ge=1, le=256, description="Faces kept per image.")

@@ -24,13 +24,15 @@ from vision.ocr_det import Quad, TextBox, as_bgr, order_quad
 from vision.plates.colour import plate_colour
 from vision.plates.localize import find_plates
 from vision.plates.reading import PlateReading, read_cn, read_mn
-from vision.plates.rectify import quad_size, rectify, two_rows_to_line
+from vision.plates.rectify import quad_size, rectify, row_options, two_rows_to_line
 
 Image = npt.NDArray[np.uint8]
 REC_H = 48
 MARGIN = (0.06, 0.10)
 CONFIDENT = 0.80  # mean char confidence above which the text detector is not consulted
 MIN_SCORE = 0.35  # below this a reading is not reported
+TWO_ROW_MARGIN = 0.05
+FIRST_ROUND_REGIONS = 2
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class _Candidate:
     quad: Quad
     rows: int
     source: str
+
+
+def _with_rows(quad: Quad, source: str) -> list[_Candidate]:
+    """One candidate per row layout the quad's aspect ratio allows."""
+    w, h = quad_size(quad)
+    return [_Candidate(quad, rows, source) for rows in row_options(w / max(h, 1e-3))]
 
 
 def _line_crop(image: Image, cand: _Candidate) -> tuple[Image, Image]:
@@ -88,6 +96,27 @@ def _merge_two_rows(boxes: list[TextBox]) -> list[Quad]:
                     and overlap >= 0.5 * min(tx1 - tx0, bx1 - bx0)):
                 x0, x1 = min(tx0, bx0), max(tx1, bx1)
                 merged.append(np.array([[x0, ty0], [x1, ty0], [x1, by1], [x0, by1]],
+                                       dtype=np.float32))
+    return merged
+
+
+def _merge_one_row(boxes: list[TextBox]) -> list[Quad]:
+    """Union quads of box pairs side by side on one line (a one-row plate whose digits and
+    letters the detector returned separately, e.g. around a Mongolian ``MNG`` emblem)."""
+    merged: list[Quad] = []
+    for i, a in enumerate(boxes):
+        ax0, ay0, ax1, ay1 = a.xyxy()
+        for b in boxes[i + 1:]:
+            bx0, by0, bx1, by1 = b.xyxy()
+            left, right = ((ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1)) if ax0 <= bx0 else (
+                (bx0, by0, bx1, by1), (ax0, ay0, ax1, ay1))
+            h = max(left[3] - left[1], right[3] - right[1])
+            overlap_y = min(left[3], right[3]) - max(left[1], right[1])
+            gap = right[0] - left[2]
+            if overlap_y >= 0.6 * h and -0.2 * h <= gap <= 1.5 * h:
+                x0, x1 = left[0], max(left[2], right[2])
+                y0, y1 = min(left[1], right[1]), max(left[3], right[3])
+                merged.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
                                        dtype=np.float32))
     return merged
 
@@ -126,10 +155,10 @@ class PlateReader:
 
     def _colour_candidates(self, image: Image) -> list[_Candidate]:
         h, w = image.shape[:2]
-        cands = [_Candidate(p.quad, p.rows, "colour") for p in find_plates(image)]
+        cands = [c for p in find_plates(image) for c in _with_rows(p.quad, "colour")]
         if 1.5 <= w / h <= 6.0 and w <= 400:  # the image itself looks like a plate crop
             whole = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
-            cands.append(_Candidate(whole, 2 if w / h < 2.4 else 1, "whole_image"))
+            cands += _with_rows(whole, "whole_image")
         return cands
 
     def _detector_candidates(self, image: Image) -> list[_Candidate]:
@@ -137,20 +166,39 @@ class PlateReader:
                  if b.height >= 8 and 1.0 <= b.width / max(b.height, 1.0) <= 9.0]
         boxes.sort(key=lambda b: -b.width * b.height * b.score)
         boxes = boxes[:self.max_det_boxes]
-        cands = []
-        for b in boxes:
-            w, h = quad_size(b.quad)
-            cands.append(_Candidate(order_quad(b.quad), 2 if w / h < 2.4 else 1, "text_detector"))
+        cands = [c for b in boxes for c in _with_rows(order_quad(b.quad), "text_detector")]
         cands += [_Candidate(q, 2, "text_detector") for q in _merge_two_rows(boxes)]
+        cands += [_Candidate(q, 1, "text_detector") for q in _merge_one_row(boxes)]
         return cands
 
-    def read(self, image: Image, use_detector: bool = True) -> list[PlateResult]:
-        """All plates found in ``image`` (uint8 BGR/grey/BGRA), best first."""
+    def read(self, image: Image, use_detector: bool = True,
+             exhaustive: bool = False) -> list[PlateResult]:
+        """Plates found in ``image`` (uint8 BGR/grey/BGRA), best first.
+
+        Candidates are read best-first in two rounds (the two most plate-like colour regions
+        and the whole image, then the rest); unless ``exhaustive``, reading stops after the
+        round that produced a confident plate, which keeps one-plate lane images fast."""
         bgr = as_bgr(image)
-        results = self._read(bgr, self._colour_candidates(bgr))
+        cands = self._colour_candidates(bgr)
+        quads = list(dict.fromkeys(c.quad.tobytes() for c in cands if c.source == "colour"))
+        first = set(quads[:FIRST_ROUND_REGIONS])
+        rounds = [[c for c in cands if c.source != "colour" or c.quad.tobytes() in first],
+                  [c for c in cands if c.source == "colour" and c.quad.tobytes() not in first]]
+        results: list[PlateResult] = []
+        for batch in rounds:
+            if results and not exhaustive and any(
+                    r.reading.score >= CONFIDENT for r in results):
+                break
+            results += self._read(bgr, batch)
         if use_detector and not any(r.reading.score >= CONFIDENT for r in results):
             results += self._read(bgr, self._detector_candidates(bgr))
         results = [r for r in results if r.reading.score >= MIN_SCORE]
+        # the same quad read as one row and as two rows: two rows must win clearly, since a
+        # tilted one-row plate can look squat enough to try both
+        one_row = {(r.source, r.quad.tobytes()): r.reading.score for r in results
+                   if r.reading.rows == 1}
+        results = [r for r in results if r.reading.rows == 1 or r.reading.score > one_row.get(
+            (r.source, r.quad.tobytes()), -1.0) + TWO_ROW_MARGIN]
         results.sort(key=lambda r: -r.reading.score)
         kept: list[PlateResult] = []
         for r in results:

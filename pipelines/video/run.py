@@ -99,7 +99,7 @@ def analyze_source(source: FrameSource, rules: RulesFile, *, every: int = 1,
                    max_seconds: float | None = None,
                    on_event: Callable[[Event], None] | None = None,
                    recorder: ClipRecorder | None = None,
-                   on_package: Callable[[EvidencePackage], None] | None = None
+                   on_package: Callable[[EvidencePackage], object] | None = None
                    ) -> tuple[list[Event], RunStats]:
     """Run to the end of ``source``; return the closed events in closing order and stats.
 

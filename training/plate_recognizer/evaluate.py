@@ -35,7 +35,8 @@ def real_mongolian(realdata_plates: Path) -> list[tuple[str, npt.NDArray[np.uint
         if img is None:
             raise FileNotFoundError(realdata_plates / name)
         x1, y1, x2, y2 = lab["plate_bbox_xyxy"]
-        out.append((name, np.asarray(img[y1:y2, x1:x2], dtype=np.uint8), lab["plate_text_cyrillic_guess"].replace(" ", "")))
+        crop = np.asarray(img[y1:y2, x1:x2], dtype=np.uint8)
+        out.append((name, crop, lab["plate_text_cyrillic_guess"].replace(" ", "")))
     if not out:
         raise FileNotFoundError(f"no mongolian/ entries in {realdata_plates / 'labels.json'}")
     return out

@@ -47,6 +47,7 @@ class TrainConfig(BaseModel):
     seed: int = Field(0, ge=0)
     threads: int = Field(2, ge=1, le=64, description="torch intra-op threads")
     val_samples: int = Field(512, ge=0, le=50_000, description="held-out synthetic lines")
+    cache_dir: Path | None = Field(None, description="keep generated sets here (npz)")
 
 
 def encode(text: str) -> list[int]:
@@ -56,13 +57,24 @@ def encode(text: str) -> list[int]:
         raise ValueError(f"character {exc.args[0]!r} of {text!r} is not in MN_CHARSET") from None
 
 
-def build_set(n: int, seed: int) -> tuple[npt.NDArray[np.float32], list[str]]:
-    """``n`` synthetic lines, preprocessed: float32 ``[n, 1, 32, 128]`` and their texts."""
+def build_set(n: int, seed: int, cache_dir: Path | None = None
+              ) -> tuple[npt.NDArray[np.float32], list[str]]:
+    """``n`` synthetic lines, preprocessed: float32 ``[n, 1, 32, 128]`` and their texts.
+
+    With ``cache_dir`` the set is kept in ``<cache_dir>/mn_<n>_<seed>.npz`` (generation is the
+    slow part and is fully determined by ``n`` and ``seed``)."""
+    cache = cache_dir / f"mn_{n}_{seed}.npz" if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        with np.load(cache) as z:
+            return z["x"].astype(np.float32), [str(t) for t in z["texts"]]
     x = np.empty((n, 1, MN_INPUT_HEIGHT, MN_INPUT_WIDTH), dtype=np.float32)
     texts = []
     for i, s in enumerate(itertools.islice(generate(seed), n)):
         x[i] = mn_preprocess(s.image)
         texts.append(s.text)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache, x=x.astype(np.float16), texts=np.array(texts))
     return x, texts
 
 
@@ -90,9 +102,9 @@ def train(cfg: TrainConfig) -> tuple[PlateCRNN, dict[str, Any]]:
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     t0 = time.monotonic()
-    x, texts = build_set(cfg.samples, cfg.seed)
-    vx, vtexts = build_set(cfg.val_samples, cfg.seed + 1_000_003) if cfg.val_samples else (
-        x[:0], [])
+    x, texts = build_set(cfg.samples, cfg.seed, cfg.cache_dir)
+    vx, vtexts = build_set(cfg.val_samples, cfg.seed + 1_000_003, cfg.cache_dir) if (
+        cfg.val_samples) else (x[:0], [])
     gen_s = time.monotonic() - t0
     targets = [torch.tensor(encode(t), dtype=torch.long) for t in texts]
     model = PlateCRNN(len(MN_CHARSET))
@@ -117,11 +129,11 @@ def train(cfg: TrainConfig) -> tuple[PlateCRNN, dict[str, Any]]:
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         sched.step()
-        losses.append(float(loss))
-        if step % 200 == 0 or step == cfg.steps - 1:
+        losses.append(float(loss.detach()))
+        if step % 50 == 0 or step == cfg.steps - 1:
             log.info("step %d loss %.4f", step, float(np.mean(losses[-50:])))
     metrics = {
-        "config": cfg.model_dump(),
+        "config": cfg.model_dump(mode="json"),
         "generate_s": round(gen_s, 1),
         "train_s": round(time.monotonic() - t0 - gen_s, 1),
         "first_loss": losses[0],
@@ -153,13 +165,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--val-samples", type=int, default=512)
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="keep the generated synthetic sets here (npz) for reruns")
     p.add_argument("--out", type=Path, required=True, help="ONNX file to write")
     p.add_argument("--real", type=Path, default=None,
                    help="realdata/plates_cn folder: evaluate on the real Mongolian crops")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = TrainConfig(steps=a.steps, samples=a.samples, batch_size=a.batch_size, lr=a.lr,
-                      seed=a.seed, threads=a.threads, val_samples=a.val_samples)
+                      seed=a.seed, threads=a.threads, val_samples=a.val_samples,
+                      cache_dir=a.cache_dir)
     model, metrics = train(cfg)
     export_onnx(model, a.out)
     if a.real is not None:

@@ -42,7 +42,8 @@ def forward_project(mu: F32, voxel_cm: float, angles_deg: NDArray[np.float64]) -
     sinos = []
     for sl in mu:
         sq, _ = _pad_square(np.asarray(sl, dtype=np.float32))
-        sinos.append(radon(sq, theta=angles_deg, circle=False) * voxel_cm)
+        sino = radon(sq, theta=angles_deg, circle=False)  # type: ignore[no-untyped-call]
+        sinos.append(sino * voxel_cm)
     return np.asarray(np.stack(sinos), dtype=np.float32)
 
 
@@ -68,8 +69,8 @@ def reconstruct_fbp(
     oy, ox = (side - h) // 2, (side - w) // 2
     out = np.empty((sinograms.shape[0], h, w), dtype=np.float32)
     for k, sino in enumerate(sinograms):
-        rec = iradon(sino / voxel_cm, theta=angles_deg, output_size=side,
-                     filter_name=filter_name, circle=False)
+        rec = iradon(sino / voxel_cm, theta=angles_deg,  # type: ignore[no-untyped-call]
+                     output_size=side, filter_name=filter_name, circle=False)
         out[k] = rec[oy:oy + h, ox:ox + w]
     return out
 
@@ -106,7 +107,8 @@ def slice_errors(recon: F32, truth: F32, data_range: float | None = None) -> Sli
     rmse = np.sqrt(((recon.astype(np.float64) - truth) ** 2).mean(axis=(1, 2)))
     win = min(7, *truth.shape[1:])
     win = win if win % 2 == 1 else win - 1
-    ssim = np.array([structural_similarity(t, r, data_range=rng, win_size=win)
+    ssim = np.array([structural_similarity(t, r, data_range=rng,  # type: ignore[no-untyped-call]
+                                           win_size=win)
                      for r, t in zip(recon.astype(np.float64), truth.astype(np.float64),
                                      strict=True)])
     return SliceErrors(rmse, ssim)

@@ -27,6 +27,7 @@ from vision.video.background import BackgroundModel, BackgroundParams, warp_f32
 from vision.video.egomotion import Affine
 from vision.video.events import Counter, EventBatch
 from vision.video.geometry import box_iou
+from vision.video.ghosts import edge_support
 from vision.video.types import OBJECT, PERSON, Event, EventType, Track
 from vision.video.zones import Zone
 
@@ -48,6 +49,7 @@ class AbandonedParams:
     max_area_fraction: float = 0.2
     owner_margin: float = 1.0
     grace_s: float = 2.0
+    ghost_ratio: float = 0.7
 
     def __post_init__(self) -> None:
         if min(self.abandoned_s, self.long_tau_s, self.short_tau_s, self.grace_s) <= 0:
@@ -131,20 +133,21 @@ class AbandonedObjectDetector:
         ev = self._evidence
         ev += np.where(static, np.float32(dt), np.float32(-2.0 * dt))
         np.clip(ev, 0.0, 2.0 * self.p.abandoned_s, out=ev)
-        return self._objects_step(t, tracks)
+        return self._objects_step(t, self._candidates(grey, tracks))
 
-    def _candidates(self, tracks: Sequence[Track]) -> list[Box]:
+    def _candidates(self, grey: U8Image, tracks: Sequence[Track]) -> list[Box]:
         assert self._evidence is not None
         mask = (self._evidence >= self.p.abandoned_s).astype(np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)),
                           dtype=np.uint8)
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         limit = self.p.max_area_fraction * mask.shape[0] * mask.shape[1]
+        comps = [(int(x), int(y), int(w), int(h)) for x, y, w, h, a in stats[1:]
+                 if self.p.min_area <= a <= limit]
+        comps = self._drop_ghosts(grey, mask, comps)
         people = [tr.box for tr in tracks if tr.label == PERSON]
         out: list[Box] = []
-        for x, y, w, h, a in stats[1:]:
-            if a < self.p.min_area or a > limit:
-                continue
+        for x, y, w, h in comps:
             sx, sy = self._scale
             box = (float(x) * sx, float(y) * sy, float(x + w) * sx, float(y + h) * sy)
             m = self.p.owner_margin * max(w * sx, h * sy)
@@ -154,9 +157,26 @@ class AbandonedObjectDetector:
             out.append(box)
         return out
 
-    def _objects_step(self, t: float, tracks: Sequence[Track]) -> EventBatch:
+    def _drop_ghosts(self, grey: U8Image, mask: U8Image,
+                     comps: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+        """Static regions whose outline edges belong to the long-term background, not to the
+        frame, are ghosts of something that left while the model was young: forget them."""
+        bg = self._long.background()
+        if bg is None or not comps:
+            return comps
+        boxes = np.array([(x, y, x + w, y + h) for x, y, w, h in comps], np.float32)
+        ghost = edge_support(grey, bg, mask * np.uint8(255), boxes) < self.p.ghost_ratio
+        assert self._evidence is not None
+        for (x, y, w, h), g in zip(comps, ghost.tolist(), strict=True):
+            if g:
+                where = np.zeros(grey.shape, bool)
+                where[y:y + h, x:x + w] = mask[y:y + h, x:x + w] > 0
+                self._long.absorb(where)
+                self._evidence[where] = 0.0
+        return [c for c, g in zip(comps, ghost.tolist(), strict=True) if not g]
+
+    def _objects_step(self, t: float, cands: list[Box]) -> EventBatch:
         batch = EventBatch()
-        cands = self._candidates(tracks)
         used: set[int] = set()
         for obj in self._objects:
             best, best_iou = -1, 0.3

@@ -48,8 +48,10 @@ class MaterialStack:
             raise ValueError(
                 f"mass_thickness has {mt.shape[0]} maps for {len(self.materials)} materials"
             )
-        if not np.isfinite(mt).all() or (mt < 0).any():
-            raise ValueError("mass_thickness must be finite and >= 0 g/cm^2")
+        if mt.size:
+            lo, hi = float(mt.min()), float(mt.max())  # NaN propagates through min/max
+            if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0:
+                raise ValueError("mass_thickness must be finite and >= 0 g/cm^2")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -214,7 +216,8 @@ def validate_pair(low: NDArray[np.generic], high: NDArray[np.generic]) -> tuple[
     if low.shape != high.shape:
         raise ValueError(f"low/high shapes differ: {low.shape} vs {high.shape}")
     for name, arr in (("low", low), ("high", high)):
-        lo_v, hi_v = float(np.min(arr)), float(np.max(arr))  # NaN propagates through min/max
+        view = np.asarray(arr, dtype=np.float32)
+        lo_v, hi_v = float(view.min()), float(view.max())  # NaN propagates through min/max
         if not (np.isfinite(lo_v) and np.isfinite(hi_v)):
             raise ValueError(f"{name}-energy image contains NaN or infinite values")
         if lo_v < 0:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import cv2
 import numpy as np
@@ -89,7 +89,7 @@ class ZeffCalibration:
         return np.asarray(remap_table(self.table, cols, rows), dtype=np.float32)
 
 
-def remap_table(table: NDArray[np.generic], cols: F32, rows: F32) -> NDArray[np.generic]:
+def remap_table(table: NDArray[Any], cols: F32, rows: F32) -> NDArray[Any]:
     """Bilinear look-up ``table[rows, cols]`` (fractional indices, edges clamped) for index
     arrays of any shape; ``cv2.remap`` only takes 2-D maps under 32767 per side, so other
     shapes are processed as rows of 4096."""

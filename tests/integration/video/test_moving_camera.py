@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from datasets.video_synth import SynthConfig, SynthClip, generate
+from datasets.video_synth import SynthClip, SynthConfig, generate
 from kouan.cli.main import main
 from pipelines.video.portmap import load_port_map
 from pipelines.video.run import analyze_source

@@ -27,18 +27,30 @@ def test_publish_deduplicates_by_message_id(local_bus: LocalAlarmBus) -> None:
 def test_unacked_message_comes_back_after_ack_wait(db_sessions: sessionmaker[Session]) -> None:
     bus = LocalAlarmBus(db_sessions, ["gate"], ack_wait_s=1.0, poll_interval_s=0.02)
     bus.publish("kouan.alarms.P.L.high", b"x", "alm-1")
-    sub = bus.subscribe("gate")
+    sub, twin = bus.subscribe("gate"), bus.subscribe("gate")
     t0 = time.monotonic()
     [first] = sub.fetch(5, 0.1)
-    hidden = sub.fetch(5, 0.05)
+    hidden = twin.fetch(5, 0.05)
     if time.monotonic() - t0 < 0.9:  # still inside the lease (a stalled machine may not be)
         assert hidden == []
-    [again] = sub.fetch(5, 3.0)  # the lease ran out: redelivered
+    [again] = twin.fetch(5, 3.0)  # the lease ran out: handed out again
     assert again.msg_id == "alm-1" and again.num_delivered == 2
-    first.ack()  # a stale lease holder cannot settle the new lease
-    assert sub.pending() == 1
     again.ack()
     assert sub.pending() == 0 and sub.fetch(5, 0.3) == []
+    first.ack()  # a late acknowledgement of the older hand-out is harmless
+
+
+def test_another_process_may_receive_a_message_this_one_holds(
+        local_bus: LocalAlarmBus, db_sessions: sessionmaker[Session]) -> None:
+    """Leases are per process: a second process fetching as the same consumer also gets an
+    unacknowledged message (the documented trade-off; AlarmConsumer records it once)."""
+    local_bus.publish("kouan.alarms.P.L.high", b"x", "alm-1")
+    [mine] = local_bus.subscribe("gate").fetch(1, 0.1)
+    other_process = LocalAlarmBus(db_sessions, ["gate"]).subscribe("gate")
+    [theirs] = other_process.fetch(1, 0.1)
+    assert mine.msg_id == theirs.msg_id == "alm-1"
+    theirs.ack()
+    assert other_process.fetch(1, 0.05) == [] and local_bus.subscribe("gate").pending() == 0
 
 
 def test_nak_redelivers_after_delay(local_bus: LocalAlarmBus) -> None:

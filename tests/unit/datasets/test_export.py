@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from datasets.synth.export import (
 from kouan.cli.main import main
 
 
-def test_baggage_export_loads_in_pycocotools(tmp_path):
+def test_baggage_export_loads_in_pycocotools(tmp_path: Path) -> None:
     out = tmp_path / "bags"
     summary = export_xray(out, XrayExportOptions("baggage", 3, seed=4, size=128, views=2))
     assert summary["images"] == 6
@@ -41,7 +42,7 @@ def test_baggage_export_loads_in_pycocotools(tmp_path):
     assert manifest["raw_encoding"] == "linear" and manifest["n"] == 3
 
 
-def test_export_is_deterministic_and_protected(tmp_path):
+def test_export_is_deterministic_and_protected(tmp_path: Path) -> None:
     opts = XrayExportOptions("baggage", 1, seed=9, size=96)
     export_xray(tmp_path / "a", opts)
     export_xray(tmp_path / "b", opts)
@@ -54,7 +55,7 @@ def test_export_is_deterministic_and_protected(tmp_path):
     assert sample_seed(1, 0) != sample_seed(1, 1) != sample_seed(2, 1)
 
 
-def test_cargo_export_writes_declarations(tmp_path):
+def test_cargo_export_writes_declarations(tmp_path: Path) -> None:
     out = tmp_path / "cargo"
     export_xray(out, XrayExportOptions("cargo", 2, seed=1))
     decl = json.loads((out / "declarations.json").read_text())
@@ -67,7 +68,7 @@ def test_cargo_export_writes_declarations(tmp_path):
     assert float(low.min()) < 1e-2  # the log encoding keeps the dark end
 
 
-def test_ct_export(tmp_path):
+def test_ct_export(tmp_path: Path) -> None:
     out = tmp_path / "ct"
     export_ct(out, 1, seed=2, voxel_cm=3.0)
     errors = json.loads((out / "errors.json").read_text())
@@ -76,7 +77,7 @@ def test_ct_export(tmp_path):
     assert data["volume"].ndim == 3 and data["zeff"].shape == data["volume"].shape
 
 
-def test_cli_synth_and_bad_input(tmp_path, capsys):
+def test_cli_synth_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli"
     rc = main(["datasets", "synth", "xray", "--kind", "baggage", "--n", "1", "--out", str(out),
                "--seed", "3", "--size", "96"])
@@ -100,3 +101,12 @@ def test_cli_synth_and_bad_input(tmp_path, capsys):
                  "--out", str(tmp_path / "v2")]) == 2
     err = capsys.readouterr().err
     assert "unrecognised content" in err and "Traceback" not in err
+
+
+def test_demo_scans(tmp_path: Path) -> None:
+    from datasets.synth.demo import demo_scans
+
+    summary = demo_scans(tmp_path / "demo")
+    assert summary["Zeff check, worst |error|"] <= 1.0
+    assert (tmp_path / "demo" / "baggage_0_metal_only.png").exists()
+    assert (tmp_path / "demo" / "ct_volume.npz").exists()

@@ -18,7 +18,7 @@ from datasets.synth.threats import THREAT_BUILDERS, knife
 SMALL = BaggageConfig(size=128)
 
 
-def test_baggage_is_deterministic_and_seed_dependent():
+def test_baggage_is_deterministic_and_seed_dependent() -> None:
     a, b, c = generate_baggage(11, SMALL), generate_baggage(11, SMALL), generate_baggage(12, SMALL)
     assert np.array_equal(a.views[0].low, b.views[0].low)
     assert np.array_equal(a.views[0].rgb, b.views[0].rgb)
@@ -27,13 +27,13 @@ def test_baggage_is_deterministic_and_seed_dependent():
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_baggage_ground_truth_is_consistent(seed):
+def test_baggage_ground_truth_is_consistent(seed: int) -> None:
     sample = generate_baggage(seed, BaggageConfig(size=128, views=2))
     top, side = sample.views
     assert top.low.dtype == np.float32 and top.low.shape == (128, 128)
     assert top.rgb.dtype == np.uint8 and top.rgb.shape == (128, 128, 3)
     assert side.low.shape[1] == 128 and side.low.shape[0] < 128
-    assert 0 < float(top.low.min()) and float(top.high.max()) <= 1.0
+    assert float(top.low.min()) > 0 and float(top.high.max()) <= 1.0
     for view in sample.views:
         h, w = view.low.shape
         for ann in view.annotations:
@@ -47,7 +47,7 @@ def test_baggage_ground_truth_is_consistent(seed):
 
 
 @pytest.mark.parametrize("label", sorted(THREAT_BUILDERS))
-def test_every_threat_builder_makes_a_labelled_object(label):
+def test_every_threat_builder_makes_a_labelled_object(label: str) -> None:
     rng = np.random.default_rng(3)
     for _ in range(5):
         obj = THREAT_BUILDERS[label](rng, Placement(100, 100, 10.0, 0.7, 0.15))
@@ -55,14 +55,14 @@ def test_every_threat_builder_makes_a_labelled_object(label):
         assert obj.parts and all(p.thickness.max() > 0 for p in obj.parts)
 
 
-def test_knives_go_down_to_six_centimetres():
+def test_knives_go_down_to_six_centimetres() -> None:
     rng = np.random.default_rng(0)
     lengths = [knife(rng, Placement(100, 100, 10.0, 0.0, 0.15)).attributes["blade_length_cm"]
                for _ in range(200)]
     assert min(lengths) >= 6.0 and min(lengths) < 7.0 and max(lengths) > 20.0
 
 
-def test_threat_objects_attenuate_more_than_empty_bag_areas():
+def test_threat_objects_attenuate_more_than_empty_bag_areas() -> None:
     sample = generate_baggage(4, SMALL)
     view = sample.views[0]
     for ann in view.annotations:
@@ -70,7 +70,7 @@ def test_threat_objects_attenuate_more_than_empty_bag_areas():
             assert float(view.high[ann.mask].min()) < 0.5
 
 
-def test_cargo_declarations_and_annotations():
+def test_cargo_declarations_and_annotations() -> None:
     seen_empty = seen_concealed = seen_match = False
     for seed in range(8):
         s = generate_cargo(seed, CargoConfig(p_empty=0.3, p_concealment=0.5))
@@ -90,7 +90,7 @@ def test_cargo_declarations_and_annotations():
     assert np.array_equal(a.high, b.high) and a.declaration == b.declaration
 
 
-def test_backscatter_packages_are_brighter_than_their_surroundings():
+def test_backscatter_packages_are_brighter_than_their_surroundings() -> None:
     cfg = BackscatterConfig(photons=None)
     found = 0
     for seed in range(6):

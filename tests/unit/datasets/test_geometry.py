@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -34,7 +35,7 @@ def _scene() -> Scene:
     return scene
 
 
-def test_top_and_side_views_conserve_mass():
+def test_top_and_side_views_conserve_mass() -> None:
     scene = _scene()
     px2 = scene.pixel_cm ** 2
     top = project_top(scene)
@@ -50,7 +51,7 @@ def test_top_and_side_views_conserve_mass():
             7.874 * 0.5 * 25.0, rel=0.05)
 
 
-def test_voxelise_places_material_at_its_height():
+def test_voxelise_places_material_at_its_height() -> None:
     scene = _scene()
     mat, den, mats = voxelise(scene, voxel_cm=1.0)
     assert mat.shape == (32, 20, 40) and den.dtype == np.float32
@@ -60,7 +61,7 @@ def test_voxelise_places_material_at_its_height():
     assert rows.min() >= 15 and rows.max() <= 16
 
 
-def test_masks_and_boxes():
+def test_masks_and_boxes() -> None:
     scene = _scene()
     mask = object_mask(scene.objects[1], 64, 80)
     assert mask_box(mask) == (5.0, 5.0, 15.0, 15.0)
@@ -69,9 +70,9 @@ def test_masks_and_boxes():
     assert side.any() and side.shape == (40, 80)
 
 
-def test_part_validation():
+def test_part_validation() -> None:
     with pytest.raises(ValueError):
-        Part("water", 1.0, np.ones((2, 2), np.float64), 0, 0, 1.0)  # type: ignore[arg-type]
+        Part("water", 1.0, cast(Any, np.ones((2, 2), np.float64)), 0, 0, 1.0)
     with pytest.raises(ValueError):
         Part("water", 0.0, np.ones((2, 2), np.float32), 0, 0, 1.0)
     with pytest.raises(ValueError, match="unknown material"):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 import tifffile
+from numpy.typing import NDArray
 
 from datasets.scan_io import (
     ScanFormatError,
@@ -28,13 +30,15 @@ from vision.xray import encode_raw16
 REAL = Path("/work/shared/realdata/xray_baggage")
 
 
-def _raw(tmp_path: Path, name: str, shape=(32, 40), seed=0) -> tuple[Path, np.ndarray]:
+def _raw(
+    tmp_path: Path, name: str, shape: tuple[int, int] = (32, 40), seed: int = 0
+) -> tuple[Path, NDArray[Any]]:
     t = (np.random.default_rng(seed).random(shape) * 0.9 + 0.05).astype(np.float32)
     save_png(tmp_path / name, encode_raw16(t))
     return tmp_path / name, t
 
 
-def test_dual_energy_round_trip_and_wrong_extension(tmp_path):
+def test_dual_energy_round_trip_and_wrong_extension(tmp_path: Path) -> None:
     low, t = _raw(tmp_path, "low.jpg")  # PNG content behind a JPEG extension
     high, _ = _raw(tmp_path, "high.tif", seed=1)
     assert sniff_format(low) == "png"
@@ -43,7 +47,7 @@ def test_dual_energy_round_trip_and_wrong_extension(tmp_path):
     assert np.abs(lo - t).max() < 2e-5
 
 
-def test_float_tiff_channel(tmp_path):
+def test_float_tiff_channel(tmp_path: Path) -> None:
     tifffile.imwrite(tmp_path / "t.tif", np.full((8, 8), 0.5, np.float32))
     assert load_raw_channel(tmp_path / "t.tif")[0, 0] == pytest.approx(0.5)
 
@@ -86,20 +90,20 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 @pytest.mark.parametrize("case", ["truncated PNG", "truncated JPEG", "decompression bomb",
                                   "not an image", "empty", "8-bit raw", "NaN", "negative",
                                   "missing"])
-def test_bad_raw_files_name_the_problem(tmp_path, case):
+def test_bad_raw_files_name_the_problem(tmp_path: Path, case: str) -> None:
     path, message = _bad_files(tmp_path)[case]
     with pytest.raises(ScanFormatError, match=message):
         load_raw_channel(path)
 
 
-def test_mismatched_pair(tmp_path):
+def test_mismatched_pair(tmp_path: Path) -> None:
     low, _ = _raw(tmp_path, "low.png", (32, 40))
     high, _ = _raw(tmp_path, "high.png", (32, 41))
     with pytest.raises(ScanFormatError, match="shapes differ"):
         load_dual_energy(low, high)
 
 
-def test_pseudo_colour_and_backscatter_loaders(tmp_path):
+def test_pseudo_colour_and_backscatter_loaders(tmp_path: Path) -> None:
     rgb = np.zeros((10, 12, 3), np.uint8)
     rgb[..., 0] = 200  # red in RGB order
     save_png(tmp_path / "c.dat", rgb)
@@ -113,14 +117,14 @@ def test_pseudo_colour_and_backscatter_loaders(tmp_path):
 
 
 @pytest.mark.skipif(not REAL.exists(), reason="shared real data not mounted")
-def test_real_samples_load():
+def test_real_samples_load() -> None:
     img = load_pseudo_colour(REAL / "sixray" / "P00001.jpg")
     assert img.shape == (549, 681, 3)
     grey = load_backscatter(REAL / "gdxray_full" / "B0046_0004.png")
     assert grey.shape == (2208, 2688)
 
 
-def test_ct_volumes(tmp_path):
+def test_ct_volumes(tmp_path: Path) -> None:
     vol = np.random.default_rng(0).random((3, 6, 7)).astype(np.float32)
     save_ct_npz(tmp_path / "v.bin", vol, 0.5)
     got, voxel = load_ct_volume(tmp_path / "v.bin")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from scipy.ndimage import binary_erosion
 
 from vision.ct.dual_energy import simulate_ct, zeff_from_mu
@@ -23,9 +26,9 @@ MATS = tuple(get_material(n) for n in ("water", "aluminium", "polyethylene", "gl
 _IN_PLANE = np.ones((1, 3, 3), bool)
 
 
-def _inner(mask: np.ndarray, iterations: int) -> np.ndarray:
+def _inner(mask: NDArray[Any], iterations: int) -> NDArray[Any]:
     """Erode a (S, H, W) mask within each slice only."""
-    return binary_erosion(mask, structure=_IN_PLANE, iterations=iterations)
+    return np.asarray(binary_erosion(mask, structure=_IN_PLANE, iterations=iterations))
 
 
 def phantom(slices: int = 4, size: int = 32) -> CTPhantom:
@@ -45,19 +48,19 @@ def phantom(slices: int = 4, size: int = 32) -> CTPhantom:
     return CTPhantom(mi, den, MATS, 0.5)
 
 
-def test_phantom_properties_and_validation():
+def test_phantom_properties_and_validation() -> None:
     ph = phantom()
     assert ph.zeff()[0, 16, 16] == pytest.approx(7.42, abs=0.02)
     assert ph.linear_attenuation(100.0)[0, 16, 16] == pytest.approx(0.1707, rel=1e-3)
     with pytest.raises(ValueError, match="uint8"):
-        CTPhantom(ph.material_index.astype(np.int32), ph.density, MATS, 0.5)  # type: ignore[arg-type]
+        CTPhantom(cast(Any, ph.material_index.astype(np.int32)), ph.density, MATS, 0.5)
     with pytest.raises(ValueError, match="not listed"):
         CTPhantom(ph.material_index, ph.density, MATS[:2], 0.5)
     with pytest.raises(ValueError, match="voxel"):
         CTPhantom(ph.material_index, ph.density, MATS, 0.0)
 
 
-def test_fbp_reconstructs_mu_and_ct_numbers():
+def test_fbp_reconstructs_mu_and_ct_numbers() -> None:
     ph = phantom()
     mu = ph.linear_attenuation(100.0)
     angles = default_angles(90)
@@ -75,7 +78,7 @@ def test_fbp_reconstructs_mu_and_ct_numbers():
     assert float(np.median(hu[0][:2, :2])) < -800  # air corner
 
 
-def test_dual_energy_ct_zeff_ideal_data():
+def test_dual_energy_ct_zeff_ideal_data() -> None:
     ph = phantom()
     scan = simulate_ct(ph, photons=None)
     for idx, mat in enumerate(MATS, start=1):
@@ -84,7 +87,7 @@ def test_dual_energy_ct_zeff_ideal_data():
     assert scan.errors.mean_ssim > 0.8
 
 
-def test_dual_energy_ct_with_noise_keeps_classes():
+def test_dual_energy_ct_with_noise_keeps_classes() -> None:
     ph = phantom()
     scan = simulate_ct(ph, photons=5e5, rng=np.random.default_rng(0))
     water = _inner(ph.material_index == 1, 2)
@@ -94,7 +97,7 @@ def test_dual_energy_ct_with_noise_keeps_classes():
     assert np.isfinite(scan.errors.rmse).all()
 
 
-def test_metrics_projections_and_errors():
+def test_metrics_projections_and_errors() -> None:
     vol = np.random.default_rng(0).random((3, 8, 9)).astype(np.float32)
     assert mip(vol, axis=1).shape == (3, 9)
     assert (mip(vol, axis=0) == vol.max(axis=0)).all()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from vision.xray import (
     REFERENCE_MATERIALS,
@@ -17,6 +20,7 @@ from vision.xray import (
     two_effective_energies,
     zeff_map,
 )
+from vision.xray.spectra import DualEnergySpectrum
 from vision.xray.transmission import DetectorModel
 
 # material -> three thicknesses (cm): thin, typical, thick item in a bag
@@ -34,32 +38,35 @@ THICKNESS_CM = {
 CASES = [(m, t) for m in REFERENCE_MATERIALS for t in THICKNESS_CM[m]]
 
 
-def _estimate(name: str, thickness_cm: float, spectrum, detector=None, size=4, seed=0):
+def _estimate(
+    name: str, thickness_cm: float, spectrum: DualEnergySpectrum,
+    detector: DetectorModel | None = None, size: int = 4, seed: int = 0,
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     m = get_material(name)
     stack = MaterialStack((m,), np.full((1, size, size), m.density * thickness_cm, np.float32))
     low, high = simulate_dual_energy(stack, spectrum, detector, np.random.default_rng(seed))
     return zeff_map(low, high, spectrum), high
 
 
-def test_reference_table_covers_the_issue_materials():
+def test_reference_table_covers_the_issue_materials() -> None:
     assert set(THICKNESS_CM) == set(REFERENCE_MATERIALS)
     assert len(CASES) == 27
 
 
 @pytest.mark.parametrize(("name", "thickness_cm"), CASES)
-def test_zeff_two_effective_energies_within_one(name, thickness_cm):
+def test_zeff_two_effective_energies_within_one(name: str, thickness_cm: float) -> None:
     z, _ = _estimate(name, thickness_cm, two_effective_energies(60.0, 100.0))
     assert abs(float(z[0, 0]) - get_material(name).zeff) <= 1.0
 
 
 @pytest.mark.parametrize(("name", "thickness_cm"), [c for c in CASES if c[0] != "lead"])
-def test_zeff_polychromatic_dual_layer_within_one(name, thickness_cm):
+def test_zeff_polychromatic_dual_layer_within_one(name: str, thickness_cm: float) -> None:
     z, _ = _estimate(name, thickness_cm, dual_layer_160kv())
     assert abs(float(z[0, 0]) - get_material(name).zeff) <= 1.0
 
 
 @pytest.mark.parametrize("thickness_cm", THICKNESS_CM["lead"])
-def test_lead_is_ambiguous_with_a_polychromatic_dual_layer_detector(thickness_cm):
+def test_lead_is_ambiguous_with_a_polychromatic_dual_layer_detector(thickness_cm: float) -> None:
     # Lead's K edge (88 keV) sits inside the high channel: its (A_L, A_H) pair coincides with
     # Z ~ 9-14 material, so the calibration drops it and lead reads as "inorganic".
     assert calibrate(dual_layer_160kv()).excluded == ("Pb",)
@@ -70,7 +77,7 @@ def test_lead_is_ambiguous_with_a_polychromatic_dual_layer_detector(thickness_cm
 
 @pytest.mark.parametrize(("name", "thickness_cm"), [("water", 5.0), ("aluminium", 1.0),
                                                     ("iron", 0.3)])
-def test_zeff_with_detector_noise_is_unbiased_on_average(name, thickness_cm):
+def test_zeff_with_detector_noise_is_unbiased_on_average(name: str, thickness_cm: float) -> None:
     z, _ = _estimate(name, thickness_cm, dual_layer_160kv(), DetectorModel(), size=48)
     assert abs(float(np.median(z)) - get_material(name).zeff) <= 1.0
 
@@ -85,12 +92,12 @@ def test_zeff_with_detector_noise_is_unbiased_on_average(name, thickness_cm):
     ("copper", 0.2, MaterialClass.METAL),
     ("iron", 5.0, MaterialClass.IMPENETRABLE),
 ])
-def test_material_classes(name, thickness_cm, expected):
+def test_material_classes(name: str, thickness_cm: float, expected: MaterialClass) -> None:
     z, high = _estimate(name, thickness_cm, dual_layer_160kv())
     assert material_classes(z, high)[0, 0] == expected
 
 
-def test_air_is_background():
+def test_air_is_background() -> None:
     low = np.ones((3, 3), np.float32)
     z = zeff_map(low, low)
     assert (z == 0).all()
@@ -104,6 +111,6 @@ def test_air_is_background():
     (np.full((4, 4), -0.1, np.float32), np.ones((4, 4), np.float32), "negative"),
     (np.ones((4, 4, 2), np.float32), np.ones((4, 4, 2), np.float32), "2-D"),
 ])
-def test_zeff_map_rejects_bad_input(low, high, message):
+def test_zeff_map_rejects_bad_input(low: NDArray[Any], high: NDArray[Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         zeff_map(low, high)
