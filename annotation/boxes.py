@@ -67,7 +67,7 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
 def covers(found: Sequence[float], target: Sequence[float], min_iou: float = 0.25,
            min_target_fraction: float = 0.5) -> bool:
     """Whether a reviewer's box ``found`` marks ``target``: IoU >= ``min_iou``, or it covers at
-    least ``min_target_fraction`` of the target while being at most 4x its area (a box around
+    least ``min_target_fraction`` of the target while being at most 10x its area (a box around
     the whole bag does not count)."""
     if iou(found, target) >= min_iou:
         return True
@@ -75,7 +75,7 @@ def covers(found: Sequence[float], target: Sequence[float], min_iou: float = 0.2
     iy = max(0.0, min(found[3], target[3]) - max(found[1], target[1]))
     t_area = (target[2] - target[0]) * (target[3] - target[1])
     f_area = (found[2] - found[0]) * (found[3] - found[1])
-    return t_area > 0 and ix * iy >= min_target_fraction * t_area and f_area <= 4 * t_area
+    return t_area > 0 and ix * iy >= min_target_fraction * t_area and f_area <= 10 * t_area
 
 
 def clip_box(box: Sequence[float], width: int,

@@ -29,6 +29,8 @@ from datasets.synth.baggage import generate_baggage
 from datasets.synth.cargo import CargoConfig, generate_cargo
 from kouan.domain import (
     Alarm,
+    Declaration,
+    DeclaredGoods,
     Detection,
     Finding,
     FindingType,
@@ -110,6 +112,22 @@ def _bags(services: _Services, out: dict[str, Any]) -> None:
         out["synthetic bags"] += 1
 
 
+#: An HS heading (4 digits) per generator chapter, for a declaration that looks like one.
+HEADINGS = {"27": "2701", "85": "8528", "40": "4011", "52": "5201", "84": "8471", "08": "0805",
+            "24": "2402"}
+
+
+def _declaration(truth: dict[str, Any]) -> Declaration:
+    """What the carrier declared (only that: the generator's truth stays out of the UI)."""
+    chapter = truth.get("declared_hs_chapter")
+    if not chapter:
+        return Declaration(id="dec-demo-cargo", plate="蒙AD7421", declared_empty=True)
+    return Declaration(id="dec-demo-cargo", plate="蒙AD7421", container_numbers=["MSCU1234565"],
+                       goods=[DeclaredGoods(hs_code=HEADINGS[chapter],
+                                            description=str(truth["declared_description"]),
+                                            gross_kg=18500.0)])
+
+
 def _cargo(services: _Services, out: dict[str, Any]) -> None:
     cfg = CargoConfig(p_empty=0.0, p_concealment=1.0, p_misdeclared=0.0)
     sample = generate_cargo(7, cfg)
@@ -119,8 +137,8 @@ def _cargo(services: _Services, out: dict[str, Any]) -> None:
         DUAL_ENERGY_MEDIA, {"modality": "xray_dual_energy", "source": "synthetic cargo",
                             "seed": 7})
     decl = services.evidence.put_capture(
-        case_id, json.dumps(sample.declaration, sort_keys=True).encode(), "application/json",
-        {"role": "declaration"})
+        case_id, _declaration(sample.declaration).model_dump_json().encode(),
+        "application/json", {"role": "declaration"})
     rng = np.random.default_rng(7)
     h, w = sample.low.shape
     dets = [Detection(label=label, score=round(float(rng.uniform(0.6, 0.9)), 2),

@@ -25,7 +25,7 @@ from annotation.boxes import LabelBox
 from annotation.media import UnknownImage
 from annotation.references import UnknownChapter, reference_chapters, reference_png
 from annotation.scan_decode import UnsupportedObject
-from annotation.triage import REASON_CODES, SLA_SECONDS
+from annotation.triage import LABEL_CLASSES, REASON_CODES, SLA_SECONDS
 from annotation.views import UnknownView, cut_tile, encode_png, raw16
 from annotation.workstation import ReviewWorkstation
 from kouan.api.security import get_services, require
@@ -66,6 +66,12 @@ def _call(fn: Callable[[], T]) -> T:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+# Module level: FastAPI resolves these (string) annotations in the module's namespace.
+Reviewer = Annotated[Principal, Depends(require(*REVIEW))]
+Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
+WS = Annotated[ReviewWorkstation, Depends(workstation)]
 
 
 class _Body(BaseModel):
@@ -131,9 +137,6 @@ def _filter(statuses: str | None, severity: str | None, min_severity: Severity |
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1/review", tags=["review"])
-    Reviewer = Annotated[Principal, Depends(require(*REVIEW))]
-    Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
-    WS = Annotated[ReviewWorkstation, Depends(workstation)]
 
     @router.get("/items")
     def list_items(
@@ -246,10 +249,11 @@ def build_router() -> APIRouter:
 
     @router.get("/meta")
     def meta(p: Reviewer) -> dict[str, Any]:
-        """Reason codes, SLA targets, reference chapters and who you are."""
+        """Reason codes, SLA targets, label classes, reference chapters and who you are."""
         return {"me": p.name, "role": p.role.value,
                 "reason_codes": {d.value: list(c) for d, c in REASON_CODES.items()},
                 "sla_s": {s.value: v for s, v in SLA_SECONDS.items()},
+                "label_classes": list(LABEL_CLASSES),
                 "reference_chapters": reference_chapters()}
 
     @router.get("/supervisor/tip")

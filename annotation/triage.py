@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
+from datasets.synth.baggage import BAGGAGE_CLASSES
+from datasets.synth.cargo import CARGO_CLASSES
 from kouan.domain import ReviewDecision, Severity
 
 #: Reason codes a reviewer picks from, per decision ("other" needs a note).
@@ -16,6 +18,12 @@ REASON_CODES: Final[dict[ReviewDecision, tuple[str, ...]]] = {
     ReviewDecision.ESCALATE: ("needs_physical_inspection", "image_unclear", "policy_question",
                               "other"),
 }
+
+#: Labels offered when a reviewer relabels or draws a box: the training classes of the baggage
+#: and cargo detectors, the SIXray classes, and identification targets.
+LABEL_CLASSES: Final[tuple[str, ...]] = tuple(dict.fromkeys((
+    *BAGGAGE_CLASSES, *CARGO_CLASSES, "wrench", "pliers", "scissors", "plate",
+    "container_code", "face", "other")))
 
 #: Seconds from queueing within which an item of each severity should be decided.
 SLA_SECONDS: Final[dict[Severity, int]] = {

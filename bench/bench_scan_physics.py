@@ -306,8 +306,9 @@ def make_pictures(out: Path) -> dict[str, int]:
     cargo = [generate_cargo(i) for i in range(4)]
     files["scan_cargo_contact.png"] = contact_sheet(
         [Tile(c.rgb, [a[1] for a in c.annotations], [a[0] for a in c.annotations],
-              "declared " + str(c.declaration["declared_hs_chapter"]) + (
-                  " ok" if c.declaration["matches"] else " MISMATCH"), CARGO_CLASSES)
+              ("declared empty" if c.declaration["declared_empty"] else
+               f"declared HS {c.declaration['declared_hs_chapter']}")
+              + (": matches" if c.declaration["matches"] else ": MISMATCH"), CARGO_CLASSES)
          for c in cargo], cols=2, tile_width=480)
     bs = [generate_backscatter(i) for i in range(4)]
     files["scan_backscatter_contact.png"] = contact_sheet(

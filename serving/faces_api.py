@@ -114,9 +114,10 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1/faces", tags=["faces"])
     supervisor = Depends(require(Role.SUPERVISOR))
     searcher = Depends(require(*SEARCH_ROLES))
-    unprocessable = {422: {"description": "not an image, no face, several faces, too small"},
-                     404: {"description": "unknown gallery or id"},
-                     503: {"description": "no inference server"}}
+    unprocessable: dict[int | str, dict[str, Any]] = {
+        422: {"description": "not an image, no face, several faces, too small"},
+        404: {"description": "unknown gallery or id"},
+        503: {"description": "no inference server"}}
 
     @router.get("/galleries")
     def list_galleries(request: Request, _: Principal = supervisor) -> list[dict[str, Any]]:

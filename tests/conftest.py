@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.triton",
     "tests.fixtures.s3",
     "tests.fixtures.faces",
+    "tests.fixtures.review",
 ]
 
 

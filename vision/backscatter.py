@@ -98,7 +98,7 @@ def simulate_backscatter(
     return np.asarray(img, dtype=np.float32)
 
 
-def backscatter_to_uint8(image: F32, white_level: float = 1.2) -> NDArray[np.uint8]:
+def backscatter_to_uint8(image: F32, white_level: float = 1.0) -> NDArray[np.uint8]:
     """Display mapping: 0 -> black, ``white_level`` -> white, gamma 0.7 (uint8 (H, W))."""
     scaled = np.clip(image / np.float32(white_level), 0.0, 1.0) ** np.float32(0.7)
     return np.asarray(np.rint(scaled * 255.0), dtype=np.uint8)

@@ -15,6 +15,7 @@ from kouan.auth import Principal, Role
 from kouan.config import Settings
 from kouan.domain.schema import domain_json_schemas
 from kouan.services import Services
+from serving.faces_api import build_router as faces_router
 from serving.gate_api import build_router as gate_router
 
 
@@ -53,5 +54,6 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
 
     app.include_router(evidence_router())
     app.include_router(gate_router())
+    app.include_router(faces_router())
     install_review(app)  # /v1/review API and the /ui browser UI
     return app

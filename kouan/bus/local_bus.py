@@ -61,7 +61,11 @@ class _Arrivals:
 
 class _Leases:
     """Rows that this process's fetchers hold: ``(consumer, seq) -> (until, times handed)``,
-    ``until`` on the monotonic clock."""
+    ``until`` on the monotonic clock.
+
+    A settled row stays held a little longer (``hold``): a fetcher whose SELECT ran just
+    before the acknowledgement committed must not hand the row out again.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -79,6 +83,8 @@ class _Leases:
         now = time.monotonic()
         won: dict[int, int] = {}
         with self._lock:
+            for key in [k for k, (until, _) in self._held.items() if until <= now - 60.0]:
+                del self._held[key]  # long settled: forget
             for seq in seqs:
                 until, times = self._held.get((consumer, seq), (0.0, 0))
                 if until > now:
@@ -89,9 +95,12 @@ class _Leases:
                     break
         return won
 
-    def release(self, consumer: str, seq: int) -> None:
+    def settle(self, consumer: str, seq: int, hold_s: float, *, refused: bool) -> None:
+        """The row was acknowledged or refused: keep it from fetchers here for ``hold_s``.
+        A refusal is counted in the row itself, so the hand-out count starts again."""
         with self._lock:
-            self._held.pop((consumer, seq), None)
+            _, times = self._held.get((consumer, seq), (0.0, 0))
+            self._held[(consumer, seq)] = (time.monotonic() + hold_s, 0 if refused else times)
 
 
 class LocalAlarmBus:
@@ -229,7 +238,8 @@ class LocalDelivery:
                         .where(LocalDeliveryRow.seq == self.seq,
                                LocalDeliveryRow.acked_at.is_(None))
                         .values(acked_at=utcnow()))
-        self._sub._leases.release(self._sub.consumer, self.seq)
+        self._sub._leases.settle(self._sub.consumer, self.seq, self._sub._ack_wait_s,
+                                 refused=False)
         return True
 
     def nak(self, delay_s: float = 0.0) -> None:
@@ -299,7 +309,8 @@ class LocalSubscription:
             run_with_retry(run, what="local bus ack", attempts=3)
         except ServiceUnavailable as exc:
             raise BusError(str(exc)) from exc
-        self._leases.release(self.consumer, seq)
+        self._leases.settle(self.consumer, seq, self._ack_wait_s if acked else delay_s,
+                            refused=not acked)
         if not acked:
             self._arrived.notify()
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from kouan.cli import bus, core_commands, datasets, evidence, gate, models, queue, video
+from kouan.cli import bus, core_commands, datasets, evidence, faces, gate, models, queue, video
 from kouan.config import SettingsError
 from kouan.errors import KouanError
 
@@ -32,6 +32,7 @@ bus.register(app)
 video.register(app)
 datasets.register(app)
 gate.register(app)
+faces.register(app)
 
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 

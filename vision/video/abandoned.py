@@ -50,6 +50,7 @@ class AbandonedParams:
     owner_margin: float = 1.0
     grace_s: float = 2.0
     ghost_ratio: float = 0.7
+    init_s: float = 3.0  # the long-term model starts from the median of this many seconds
 
     def __post_init__(self) -> None:
         if min(self.abandoned_s, self.long_tau_s, self.short_tau_s, self.grace_s) <= 0:
@@ -84,8 +85,10 @@ class AbandonedObjectDetector:
             raise ValueError("scale factors must be > 0")
         self._scale = scale
         self.p = params
+        boot = max(5, round(params.init_s / frame_dt))
         self._long = BackgroundModel(BackgroundParams(rate=_rate(params.long_tau_s, frame_dt),
-                                                      fg_rate_factor=0.05, warmup=10))
+                                                      fg_rate_factor=0.05, warmup=10,
+                                                      init_frames=boot))
         self._short = BackgroundModel(BackgroundParams(rate=_rate(params.short_tau_s, frame_dt),
                                                        fg_rate_factor=1.0, warmup=3))
         self._evidence: F32Image | None = None

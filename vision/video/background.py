@@ -15,6 +15,9 @@ A per-pixel running Gaussian (mean and variance of grey intensity) with three ad
    standing still is not absorbed into the background within seconds; :meth:`absorb` speeds it
    up under ghosts (see :mod:`vision.video.ghosts`).
 
+Start-up: the first frame, or with ``init_frames`` the per-pixel median of the first frames
+(fixed cameras), which keeps people who only walk through out of the model.
+
 Learning rate: a pixel of age ``a`` learns at ``max(rate, 1 / (a + 1))`` (fast start-up, then
 ``rate`` per frame); once settled, foreground pixels learn ``fg_rate_factor`` times slower and do
 not update the variance, which is capped at ``max_sigma``.
@@ -51,6 +54,7 @@ class BackgroundParams:
     absorb_rate: float = 0.1
     relearn_fraction: float = 0.6
     compensate_gain: bool = True
+    init_frames: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.rate < 1.0:
@@ -63,6 +67,8 @@ class BackgroundParams:
             raise ValueError("warmup must be >= 0")
         if not 0.0 < self.relearn_fraction <= 1.0:
             raise ValueError("relearn_fraction must be in (0, 1]")
+        if self.init_frames < 0:
+            raise ValueError("init_frames must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class BackgroundModel:
         self._var: F32Image | None = None
         self._age: F32Image | None = None
         self._last: tuple[F32Image, float] | None = None  # last gain-compensated frame, gain
+        self._boot: list[U8Image] = []  # first frames, for a median start (init_frames)
 
     @property
     def ready(self) -> bool:
@@ -129,6 +136,17 @@ class BackgroundModel:
         if grey.ndim != 2 or grey.dtype != np.uint8:
             raise ValueError(f"expected grey uint8 [H, W], got {grey.dtype} {grey.shape}")
         f = grey.astype(np.float32)
+        if self.p.init_frames and self._mean is None and warp is None:
+            # Median of the first frames: whatever merely passes through is not learnt, so it
+            # leaves no ghost (a fixed camera only; a moving one changes its view anyway).
+            self._boot.append(grey.copy())
+            if len(self._boot) < self.p.init_frames:
+                return ForegroundResult(np.zeros(grey.shape, np.uint8), 1.0, False, 0.0)
+            self._init(np.median(np.stack(self._boot), axis=0).astype(np.float32))
+            assert self._age is not None
+            self._age[:] = float(self.p.warmup)
+            self._boot = []
+            return ForegroundResult(np.zeros(grey.shape, np.uint8), 1.0, False, 0.0)
         if self._mean is None or self._mean.shape != f.shape:
             self._init(f)
             return ForegroundResult(np.zeros(grey.shape, np.uint8), 1.0, False, 0.0)

@@ -113,7 +113,7 @@ def kramers_fluence(energies_kev: FloatArray, kvp: float) -> FloatArray:
 
 
 @lru_cache(maxsize=8)
-def dual_layer_160kv(bin_width_kev: float = 10.0) -> DualEnergySpectrum:
+def dual_layer_160kv(bin_width_kev: float = 14.0) -> DualEnergySpectrum:
     """Baggage dual-layer detector preset (see module docstring); bins of ``bin_width_kev``."""
     kvp = 160.0
     e = np.arange(20.25, kvp, 0.5)

@@ -14,7 +14,7 @@ from vision.video.zones import Rules, Tripwire, Zone
 FPS = 10.0
 ZONE = Zone("apron", ((60.0, 20.0), (130.0, 20.0), (130.0, 119.0), (60.0, 119.0)),
             restricted=True)
-WIRE = Tripwire("line", (40.0, 119.0), (40.0, 0.0), forward="east", backward="west", margin=2)
+WIRE = Tripwire("line", (50.0, 119.0), (50.0, 0.0), forward="east", backward="west", margin=2)
 
 
 def cfg(**kw: object) -> AnalyzerConfig:
