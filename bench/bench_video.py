@@ -85,10 +85,13 @@ def single_stream(frames: list[npt.NDArray[np.uint8]], hog_frames: int) -> dict[
             an = VideoAnalyzer(rf.analyzer_config(5.0, (1280, 720)), rf.rules())
             use = frames[:hog_frames] if det == "hog" else frames
             an.process(use[0], 0.0)  # warm-up (allocations, HOG descriptor)
-            t0, c0 = time.perf_counter(), time.process_time()
-            for i, f in enumerate(use[1:], 1):
-                an.process(f, i / 5.0)
-            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+            runs = []
+            for r in range(1 if det == "hog" else 2):  # a shared box is noisy: cheapest run
+                t0, c0 = time.perf_counter(), time.process_time()
+                for i, f in enumerate(use[1:], 1):
+                    an.process(f, (r * len(use) + i) / 5.0)
+                runs.append((time.process_time() - c0, time.perf_counter() - t0))
+            dc, dt = min(runs)
             n = len(use) - 1
             out[f"{det}@{threads}thr"] = {"frames": n, "wall_fps": round(n / dt, 1),
                                           "cpu_ms_per_frame": round(1000 * dc / n, 1)}
@@ -109,11 +112,14 @@ def stream_cost(clip: Path, detector: str) -> dict[str, Any]:
     from pipelines.video.sources import FileSource
 
     cv2.setNumThreads(1)
-    c0, t0 = time.process_time(), time.perf_counter()
-    _, stats = analyze_source(FileSource(clip), parse_rules(
-        {**RULES_720, "analysis": {"detector": detector}}))
-    cpu_ms = 1000 * (time.process_time() - c0) / stats.frames
-    wall = time.perf_counter() - t0
+    runs = []
+    for _ in range(3):  # a shared box is noisy: keep the cheapest of three runs
+        c0, t0 = time.process_time(), time.perf_counter()
+        _, stats = analyze_source(FileSource(clip), parse_rules(
+            {**RULES_720, "analysis": {"detector": detector}}))
+        runs.append((1000 * (time.process_time() - c0) / stats.frames,
+                     time.perf_counter() - t0))
+    cpu_ms, wall = min(runs)
     cv2.setNumThreads(2)
     per_core = 1000.0 / cpu_ms
     out = {"frames": stats.frames, "cpu_ms_per_frame": round(cpu_ms, 1),
@@ -149,13 +155,17 @@ def concurrent(clip: Path, levels: list[int], detector: str) -> dict[str, Any]:
             status = sup.run_until_done(timeout_s=300)
             sup.stop()
             wall = time.perf_counter() - t0
-            per = [{"read": s.get("read", 0), "processed": s.get("processed", 0),
-                    "dropped": s.get("dropped", 0), "error": s.get("error")}
-                   for s in status.values()]
-            worst = min(p["processed"] / max(1, p["read"]) for p in per)
+            per = [{k: s.get(k) for k in ("read", "processed", "dropped", "error", "cpu_s",
+                                          "wall_s")} for s in status.values()]
+            worst = min((p["processed"] or 0) / max(1, p["read"] or 0) for p in per)
             holds = worst >= 0.95 and not any(p["error"] for p in per)
+            # CPU share one stream needs (cores), from the actors' own process CPU time
+            cores = [p["cpu_s"] / p["wall_s"] for p in per if p["cpu_s"] and p["wall_s"]]
             results[str(n)] = {"streams": per, "worst_processed_fraction": round(worst, 3),
-                               "holds": holds, "wall_s": round(wall, 1)}
+                               "holds": holds, "wall_s": round(wall, 1),
+                               "cores_per_stream": round(sum(cores) / len(cores), 3)
+                               if cores else None,
+                               "load_average": [round(x, 2) for x in os.getloadavg()]}
             print(f"concurrent {detector} n={n}: worst processed {worst:.1%} "
                   f"{'holds' if holds else 'FAILS'}", flush=True)
             if not holds:
@@ -163,7 +173,10 @@ def concurrent(clip: Path, levels: list[int], detector: str) -> dict[str, Any]:
     finally:
         ray.shutdown()
     held = [int(k) for k, v in results.items() if v["holds"]]
-    return {"detector": detector, "levels": results, "streams_held": max(held, default=0)}
+    one = results.get("1", {}).get("cores_per_stream")
+    return {"detector": detector, "levels": results, "streams_held": max(held, default=0),
+            "cores_per_stream_alone": one,
+            "streams_per_2_cores_from_actor_cpu": int(2 / one) if one else None}
 
 
 def accuracy(quick: bool) -> dict[str, Any]:

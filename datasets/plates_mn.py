@@ -127,18 +127,19 @@ def render_plate(text: str, rows: int, rng: np.random.Generator,
         x += emblem.width + gap
         plate.paste(letters, (x, (h - letters.height) // 2))
     else:
+        # real two-row plates: the letters are nearly as tall as the digits and fill the row
         w, h = 290, 210
-        big = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.36, 0.44)))
-        small = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.24, 0.3)))
+        big = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.40, 0.48)))
+        small = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.30, 0.38)))
         digits = _text_image(text[:4], big, ink, paper, squeeze)
         if rng.random() < 0.5:  # often printed as "15 37"
             digits = _text_image(text[:2] + " " + text[2:4], big, ink, paper, squeeze)
         letters = _text_image(text[4:], small, ink, paper, squeeze)
-        emblem = _emblem(rng, int(h * 0.2), ink, paper, font_path)
-        w = max(w, digits.width + 30, letters.width + emblem.width + 50)
+        emblem = _emblem(rng, int(h * 0.16), ink, paper, font_path)
+        w = max(w, digits.width + 30, letters.width + emblem.width + 40)
         plate = Image.new("L", (w, h), paper)
-        plate.paste(digits, ((w - digits.width) // 2, int(h * 0.08)))
-        y2 = int(h * 0.58)
+        plate.paste(digits, ((w - digits.width) // 2, int(h * 0.06)))
+        y2 = int(h * 0.56)
         plate.paste(letters, ((w - letters.width - emblem.width) // 2, y2))
         plate.paste(emblem, (w - emblem.width - 12, y2 + (letters.height - emblem.height) // 2))
     d = ImageDraw.Draw(plate)

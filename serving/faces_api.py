@@ -12,6 +12,7 @@ route                                          what                         role
 ``POST /galleries/g/identify``                 1:N search (ledgered)        gate, supervisor
 ``POST /verify``                               1:1 two images (ledgered)    gate, supervisor
 ``POST /staff/g/badge/verify``                 staff gate check (ledgered)  gate
+``POST /liveness``                             attack cues (advisory)       gate, supervisor
 ``POST /blur``                                 faces redacted, PNG back     every role
 ``POST /probes/purge``                         retention purge now          supervisor
 =============================================  ===========================  ==================
@@ -182,6 +183,14 @@ def build_router() -> APIRouter:
         name, data = _read(image, "image")
         return _call(lambda: _service(request).verify_staff(gallery, badge_id, data, _actor(p),
                                                             name=name, lane_id=lane_id))
+
+    @router.post("/liveness", responses=unprocessable)
+    def liveness(request: Request,
+                 frames: list[UploadFile] = File(description="1-16 frames of one person, in "
+                                                 "time order; 2+ add the motion cue"),
+                 p: Principal = searcher) -> dict[str, Any]:
+        files = [_read(f, f"frames[{i}]") for i, f in enumerate(frames)]
+        return _call(lambda: _service(request).liveness(files, _actor(p)))
 
     @router.post("/blur", response_class=Response, responses={
         200: {"content": {"image/png": {}}, "description": "the image, faces redacted"}})

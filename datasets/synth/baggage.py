@@ -33,7 +33,7 @@ from datasets.synth.geometry import (
     project_side,
     project_top,
 )
-from datasets.synth.shapes import Placement, rounded_rect_points, tube_chord
+from datasets.synth.shapes import Placement, rounded_rect_points
 from datasets.synth.threats import THREAT_BUILDERS, THREAT_CLASSES
 from vision.xray.render import DEFAULT_PALETTE, Palette, pseudo_colour
 from vision.xray.spectra import DualEnergySpectrum, dual_layer_160kv
@@ -144,12 +144,10 @@ def _bag(
              f.part(material, 1.05, shell & ~inner, z, rng.uniform(3.0, 6.0))]
     zip_path = [(p * 0.94, q * 0.94) for p, q in outline]
     parts.append(f.part("steel", 7.85, f.polyline(zip_path, 0.45, closed=suitcase), z, 0.1))
-    _, v = f.uv
     if suitcase:
         for side in (-1.0, 1.0):
-            rod = f.rect(-lu * 0.9, lu * 0.75, side * lv * 0.35 - 1.2, side * lv * 0.35 + 1.2)
-            parts.append(f.part("aluminium", 2.7, tube_chord(np.abs(v - side * lv * 0.35), 1.0,
-                                                             0.85) * rod, scene.depth_cm - 3))
+            parts.append(f.part("aluminium", 2.7, f.tube(-lu * 0.9, lu * 0.75, side * lv * 0.35,
+                                                         1.0, 0.85), scene.depth_cm - 3))
         parts.append(f.part("aluminium", 2.7, f.rect(lu * 0.75, lu * 0.92, -lv * 0.45, lv * 0.45),
                             scene.depth_cm - 3, 0.6))
         for su, sv in ((-lu + 3, -lv + 3), (-lu + 3, lv - 3), (lu - 3, -lv + 3), (lu - 3, lv - 3)):
@@ -197,11 +195,12 @@ class _Layout:
             flip=bool(rng.random() < 0.5), tilt=tilt_angle,
         )
 
-    def fit_rigid(self, rng: np.random.Generator, obj: SceneObject, at: Placement) -> None:
-        """Move a rigid object so its extent stays inside the bag (shifts its parts)."""
+    def fit_rigid(self, rng: np.random.Generator, obj: SceneObject, at: Placement) -> bool:
+        """Move a rigid object so its extent stays inside the bag (shifts its parts); False if
+        no such place was found (the object then sits at the roomiest spot)."""
         crop, y0, x0 = object_mask_crop(obj, self.scene.height, self.scene.width)
         if crop.size == 0:
-            return
+            return False
         ys, xs = np.nonzero(crop)
         radius = float(np.sqrt(((ys + y0 - at.cy) ** 2 + (xs + x0 - at.cx) ** 2).max()))
         for _ in range(40):
@@ -218,6 +217,7 @@ class _Layout:
         for p in obj.parts:
             p.y0 += dy
             p.x0 += dx
+        return k >= 0
 
     def clip_soft(self, obj: SceneObject) -> None:
         """Squeeze a soft object into the bag: zero its thickness outside the walls."""
@@ -261,8 +261,8 @@ def build_baggage_scene(rng: np.random.Generator, config: BaggageConfig) -> Scen
             obj = CLUTTER_BUILDERS[name][0](rng, at)
         if name in _SOFT:
             layout.clip_soft(obj)
-        else:
-            layout.fit_rigid(rng, obj, at)
+        elif not layout.fit_rigid(rng, obj, at) and obj.label is None:
+            continue  # clutter too big for this bag stays out; threats are always packed
         scene.add(obj)
     scene.meta["n_threats"] = n_threats
     return scene

@@ -17,6 +17,7 @@ from datasets.synth.shapes import (
     Placement,
     cylinder_chord,
     ellipsoid_chord,
+    refine_part,
     rounded_rect_points,
     tube_chord,
     value_noise,
@@ -32,7 +33,7 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 def garment(rng: np.random.Generator, at: Placement) -> SceneObject:
     """Folded clothing: a textured slab of cotton or nylon with fold lines, 2-7 cm thick."""
     lu, lv = _u(rng, 20, 40) / 2, _u(rng, 15, 32) / 2
-    f = at.frame(math.hypot(lu, lv) + 1.0)
+    f = at.coarse(2).frame(math.hypot(lu, lv) + 1.0)
     _, v = f.uv
     mask = f.poly(rounded_rect_points(lu, lv, _u(rng, 1.0, 5.0)))
     texture = value_noise(rng, (f.h, f.w), int(rng.integers(6, 14)))
@@ -51,21 +52,21 @@ def garment(rng: np.random.Generator, at: Placement) -> SceneObject:
     if rng.random() < 0.3:  # zip or buttons
         parts.append(f.part("steel", 7.85, f.polyline([(-lu * 0.8, 0.0), (lu * 0.8, 0.0)], 0.4),
                             at.zc, 0.12))
-    return SceneObject("garment", None, parts)
+    return SceneObject("garment", None, [refine_part(p, 2) for p in parts])
 
 
 def soft_bundle(rng: np.random.Generator, at: Placement) -> SceneObject:
     """Crumpled soft item (towel, scarf, underwear): irregular blob with noisy thickness."""
     r = _u(rng, 6, 16)
-    f = at.frame(r * 1.4)
+    f = at.coarse(2).frame(r * 1.4)
     n = 14
     radii = r * (0.7 + 0.6 * rng.random(n))
     pts = [(float(radii[k] * math.cos(2 * math.pi * k / n)),
             float(radii[k] * math.sin(2 * math.pi * k / n))) for k in range(n)]
     mask = f.poly(pts)
     t = _u(rng, 2.0, 6.0) * (0.4 + value_noise(rng, (f.h, f.w), 8)) * mask
-    return SceneObject("soft_bundle", None,
-                       [f.part("cellulose", _u(rng, 0.15, 0.35), t.astype(np.float32), at.zc)])
+    part = f.part("cellulose", _u(rng, 0.15, 0.35), t.astype(np.float32), at.zc)
+    return SceneObject("soft_bundle", None, [refine_part(part, 2)])
 
 
 def shoe(rng: np.random.Generator, at: Placement) -> SceneObject:
@@ -90,7 +91,6 @@ def laptop(rng: np.random.Generator, at: Placement) -> SceneObject:
     """Laptop: case, screen glass, main board, battery cells, heat pipe, hinges and screws."""
     lu, lv = _u(rng, 30, 36) / 2, _u(rng, 21, 25) / 2
     f = at.frame(math.hypot(lu, lv) + 1)
-    _, v = f.uv
     z = at.zc
     body = f.rect(-lu, lu, -lv, lv)
     metal_case = rng.random() < 0.5
@@ -106,9 +106,9 @@ def laptop(rng: np.random.Generator, at: Placement) -> SceneObject:
     span = (2 * lu * 0.8) / n_cells
     for k in range(n_cells):
         cu = -lu * 0.8 + span * (k + 0.5)
-        cell = f.rect(cu - span * 0.45, cu + span * 0.45, cv - 0.9, cv + 0.9)
-        chord = cylinder_chord(v - cv, 0.9) * cell
-        parts += [f.part("steel", 7.85, tube_chord(np.abs(v - cv), 0.9, 0.87) * cell, z),
+        chord = f.tube(cu - span * 0.45, cu + span * 0.45, cv, 0.9)
+        parts += [f.part("steel", 7.85, f.tube(cu - span * 0.45, cu + span * 0.45, cv, 0.9, 0.87),
+                         z),
                   f.part("graphite", 1.6, 0.35 * chord, z), f.part("iron", 4.5, 0.12 * chord, z),
                   f.part("copper", 8.96, 0.04 * chord, z),
                   f.part("aluminium", 2.7, 0.05 * chord, z)]
@@ -209,10 +209,8 @@ def umbrella(rng: np.random.Generator, at: Placement) -> SceneObject:
     """Folded umbrella: steel shaft, ribs, nylon canopy, plastic handle."""
     length = _u(rng, 25, 60)
     f = at.frame(length / 2 + 2)
-    _, v = f.uv
     z = at.zc
-    shaft = f.rect(-length / 2, length / 2, -0.5, 0.5)
-    parts = [f.part("steel", 7.85, tube_chord(np.abs(v), 0.45, 0.38) * shaft, z),
+    parts = [f.part("steel", 7.85, f.tube(-length / 2, length / 2, 0.0, 0.45, 0.38), z),
              f.part("nylon", 0.6, ellipsoid_chord(f, 0, 0, length * 0.45, 2.5, 2.5), z),
              f.part("polyethylene", 1.0, f.rect(-length / 2 - 5, -length / 2, -1.2, 1.2), z, 2.4)]
     for k in range(6):
@@ -335,10 +333,8 @@ def hardware(rng: np.random.Generator, at: Placement) -> SceneObject:
             pts = [(cu + 0.25 * k, cv + 0.6 * math.sin(k * 1.6)) for k in range(n)]
             parts.append(f.part("steel", 7.85, f.polyline(pts, 0.12), z, 0.1))
         else:  # AA battery
-            _, v = f.uv
-            cell = f.rect(cu - 2.5, cu + 2.5, cv - 0.7, cv + 0.7)
-            parts += [f.part("steel", 7.85, tube_chord(np.abs(v - cv), 0.7, 0.66) * cell, z),
-                      f.part("iron", 3.5, cylinder_chord(v - cv, 0.5) * cell, z)]
+            parts += [f.part("steel", 7.85, f.tube(cu - 2.5, cu + 2.5, cv, 0.7, 0.66), z),
+                      f.part("iron", 3.5, f.tube(cu - 2.5, cu + 2.5, cv, 0.5), z)]
     return SceneObject("hardware", None, parts)
 
 

@@ -42,6 +42,20 @@ class Placement:
         return Frame(self.cx, self.cy, self.angle, self.pixel_cm, radius_cm, self.flip,
                      self.tilt)
 
+    def coarse(self, factor: int) -> Placement:
+        """The same placement on a grid ``factor`` times coarser (see :func:`refine_part`)."""
+        return Placement(self.cx / factor, self.cy / factor, self.zc, self.angle,
+                         self.pixel_cm * factor, self.flip, self.tilt)
+
+
+def refine_part(part: Part, factor: int) -> Part:
+    """Bring a part built on a :meth:`Placement.coarse` grid back to scene pixels (bilinear).
+    Smooth soft objects (clothes) are built at half resolution: 4x fewer pixel operations."""
+    h, w = part.thickness.shape
+    fine = cv2.resize(part.thickness, (w * factor, h * factor), interpolation=cv2.INTER_LINEAR)
+    return Part(part.material, part.density, np.asarray(fine, dtype=np.float32),
+                part.y0 * factor, part.x0 * factor, part.zc)
+
 
 @dataclass
 class Frame:
@@ -126,6 +140,31 @@ class Frame:
     def rect(self, u0: float, u1: float, v0: float, v1: float) -> Mask:
         """Rectangle u0..u1 x v0..v1 (object-frame cm), rasterised as a polygon."""
         return self.poly([(u0, v0), (u1, v0), (u1, v1), (u0, v1)])
+
+    def tube(self, u0: float, u1: float, vc: float, r_out: float, r_in: float = 0.0) -> F32:
+        """Path length (cm) through a cylinder (``r_in`` = 0) or tube lying along u from u0 to
+        u1 at v = vc. Evaluated only in the window around it, zeros elsewhere."""
+        mask = self.rect(u0, u1, vc - r_out, vc + r_out)
+        out = np.zeros((self.h, self.w), dtype=np.float32)
+        corners = self.to_patch([(u0, vc - r_out), (u1, vc - r_out), (u1, vc + r_out),
+                                 (u0, vc + r_out)])
+        c0, r0 = np.floor(corners.min(axis=0)).astype(int) - 1
+        c1, r1 = np.ceil(corners.max(axis=0)).astype(int) + 2
+        r0, c0 = max(int(r0), 0), max(int(c0), 0)
+        r1, c1 = min(int(r1), self.h), min(int(c1), self.w)
+        if r1 <= r0 or c1 <= c0:
+            return out
+        xs = (np.arange(c0, c1, dtype=np.float32) + 0.5 + self.x0 - self.cx) * self.pixel_cm
+        ys = (np.arange(r0, r1, dtype=np.float32) + 0.5 + self.y0 - self.cy) * self.pixel_cm
+        c, s = np.float32(math.cos(self.angle)), np.float32(math.sin(self.angle))
+        sign = np.float32((-1.0 if self.flip else 1.0) / self.squash)
+        v = ys[:, None] * (c * sign) - xs[None, :] * (s * sign)
+        dist = np.abs(v - np.float32(vc))
+        chord = cylinder_chord(dist, r_out)
+        if r_in > 0:
+            chord = chord - cylinder_chord(dist, r_in)
+        out[r0:r1, c0:c1] = chord * mask[r0:r1, c0:c1]
+        return out
 
     def ellipse(self, uc: float, vc: float, a: float, b: float) -> Mask:
         """Ellipse with semi-axes a (along u) and b (along v), rasterised as a 32-gon."""

@@ -180,6 +180,19 @@ def staff_verify(image: Annotated[Path, typer.Argument()], gallery: GalleryOpt,
     _emit(out, as_json, f"{out['decision']} badge {badge} (score {out['score']:.3f})")
 
 
+@faces_app.command("liveness")
+def liveness(frames: Annotated[list[Path], typer.Argument(help=(
+        "1-16 frames of one person in time order (2+ add the motion cue)."))],
+        as_json: JsonOpt = False, models: ModelsOpt = ModelsChoice.TRITON) -> None:
+    """Basic presentation-attack cues (photo / screen replay). Advisory, with measured limits."""
+    files = _read(frames)
+    with _service(models) as svc:
+        out = svc.liveness(files, _actor())
+    verdict = {True: "live", False: "attack suspected", None: "inconclusive"}[out["live"]]
+    _emit(out, as_json, f"{verdict}: {'; '.join(out['reasons']) or 'no cue fired'} "
+                        f"{json.dumps(out['cues'])}")
+
+
 @faces_app.command("galleries")
 def galleries(as_json: JsonOpt = False) -> None:
     """List galleries with their kind, size and index type."""

@@ -13,7 +13,19 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from kouan.cli import bus, core_commands, datasets, evidence, faces, gate, models, queue, video
+from kouan.cli import (
+    bus,
+    core_commands,
+    datasets,
+    evidence,
+    faces,
+    gate,
+    labels,
+    models,
+    queue,
+    train,
+    video,
+)
 from kouan.config import SettingsError
 from kouan.errors import KouanError
 
@@ -32,7 +44,9 @@ bus.register(app)
 video.register(app)
 datasets.register(app)
 gate.register(app)
+labels.register(app)
 faces.register(app)
+train.register(app)
 
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 

@@ -138,6 +138,16 @@ class FaissIndex:
             hnsw.hnsw.efSearch = self.spec.ef_search
             hnsw.hnsw.efConstruction = self.spec.ef_construction
 
+    def tune(self, *, nprobe: int | None = None, ef_search: int | None = None) -> None:
+        """Change search-time knobs (IVF cells visited, HNSW beam width) in place."""
+        from dataclasses import replace
+
+        if nprobe is not None:
+            self.spec = replace(self.spec, nprobe=nprobe)
+        if ef_search is not None:
+            self.spec = replace(self.spec, ef_search=ef_search)
+        self._apply_search_params()
+
     @classmethod
     def build(cls, spec: IndexSpec, vectors: npt.ArrayLike, ids: npt.ArrayLike,
               dim: int = 128, *, train_max: int = 200_000, seed: int = 0) -> FaissIndex:

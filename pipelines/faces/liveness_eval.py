@@ -18,7 +18,6 @@ artefacts the cues look for); the numbers are an upper bound on real-world perfo
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,17 +93,24 @@ class CueSample:
     hf_ratio: float
 
 
-def _half(identity: str) -> int:
-    return hashlib.sha256(identity.encode()).digest()[0] % 2
-
-
 def texture_samples(analyzer: FaceAnalyzer, root: Path, seed: int = 0,
-                    limit: int | None = None) -> list[CueSample]:
-    """Spectral cues for every single-identity real face and its two simulated recaptures."""
+                    limit: int | None = None, max_side: int = 1024) -> list[CueSample]:
+    """Spectral cues for every single-identity real face and its two simulated recaptures.
+
+    Images are first reduced to ``max_side`` (a gate camera's resolution). Halves alternate
+    over each identity's images (the 17 identities are too unequal in size to split by
+    identity), so both halves hold every identity."""
     rng = np.random.default_rng(seed)
     out: list[CueSample] = []
+    seen: dict[str, int] = {}
     for name, identity in list(single_identity_files(root).items())[:limit]:
         rgb = analyzer.decode((root / name).read_bytes(), name)
+        shrink = min(1.0, max_side / max(rgb.shape[:2]))
+        if shrink < 1.0:
+            rgb = np.ascontiguousarray(cv2.resize(rgb, None, fx=shrink, fy=shrink,
+                                                  interpolation=cv2.INTER_AREA))
+        half = seen.get(identity, 0) % 2
+        seen[identity] = seen.get(identity, 0) + 1
         faces = analyzer.detect(rgb)
         if not len(faces):
             continue
@@ -112,8 +118,8 @@ def texture_samples(analyzer: FaceAnalyzer, root: Path, seed: int = 0,
         for kind, img in (("bona_fide", rgb), ("print", simulate_print(rgb, rng)),
                           ("screen", simulate_screen(rgb, rng))):
             grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-            cues = spectral_cues(face_patch(grey, box))  # type: ignore[arg-type]
-            out.append(CueSample(name, kind, _half(identity), cues.peak_excess, cues.hf_ratio))
+            cues = spectral_cues(face_patch(np.asarray(grey, dtype=np.uint8), box))  # type: ignore[arg-type]
+            out.append(CueSample(name, kind, half, cues.peak_excess, cues.hf_ratio))
     return out
 
 

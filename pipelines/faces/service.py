@@ -47,6 +47,7 @@ from pipelines.faces.gallery import (
     describe,
 )
 from pipelines.faces.index import IndexKind, IndexSpec, choose_spec
+from pipelines.faces.liveness import LivenessChecker
 from pipelines.faces.models import EMBEDDER_MODEL, FaceModels
 from pipelines.faces.probes import ProbeStore
 from vision.faces.blur import blur_faces
@@ -284,6 +285,14 @@ class FaceService:
                 evidence=evidence, model=MODEL_REF), raise_alarm=False)
         self._ledger(case_id, "face_staff_verify", actor, gallery=gallery, badge_id=badge_id,
                      decision=out["decision"])
+        return out
+
+    # -- liveness ------------------------------------------------------------------------------
+    def liveness(self, frames: list[tuple[str, bytes]], actor: Actor) -> dict[str, Any]:
+        """Basic presentation-attack cues on 1-16 frames of one person (advisory)."""
+        out = LivenessChecker(self.analyzer).check(frames)
+        self._ledger(new_id("flv"), "face_liveness", actor, live=out["live"],
+                     reasons=out["reasons"], frames=out["frames"])
         return out
 
     # -- privacy -------------------------------------------------------------------------------

@@ -119,8 +119,11 @@ class StreamWorker:
         self._analysis: StreamAnalysis | None = None
         self._thread = threading.Thread(target=self._run, name=f"video-{spec.name}",
                                         daemon=True)
+        self._cpu0 = time.process_time()
+        self._wall0 = time.monotonic()
 
     def start(self) -> bool:
+        self._cpu0, self._wall0 = time.process_time(), time.monotonic()
         self._thread.start()
         return True
 
@@ -179,7 +182,11 @@ class StreamWorker:
                 "read": g.stats.read if g else 0, "dropped": g.stats.dropped if g else 0,
                 "processed": a.stats.frames if a else 0,
                 "analysis_fps": round(a.stats.fps, 1) if a else 0.0,
-                "reconnects": inner}
+                "reconnects": inner,
+                # CPU seconds of this worker's process (one actor per process) since start:
+                # what the stream costs, whatever else the box is doing
+                "cpu_s": round(time.process_time() - self._cpu0, 2),
+                "wall_s": round(time.monotonic() - self._wall0, 2)}
 
     def stop(self, timeout_s: float = 15.0) -> dict[str, Any]:
         if self._grabber is not None:

@@ -109,7 +109,8 @@ class TTFNetLite(nn.Module):
         return self.hm_out(self.hm_body(f)), ltrb
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        """uint8 ``[N, 3, S, S]`` -> (sigmoid heat-map ``[N, C, S/4, S/4]``, ltrb ``[N, 4, ...]``)."""
+        """uint8 ``[N, 3, S, S]`` -> (sigmoid heat-map ``[N, C, S/4, S/4]``,
+        ltrb ``[N, 4, S/4, S/4]``)."""
         x = images.to(torch.float32) / 255.0
         logits, ltrb = self.forward_raw(x)
         return torch.sigmoid(logits), ltrb

@@ -59,10 +59,11 @@ def encode(boxes_xyxy: F32, labels: npt.NDArray[np.int64], num_classes: int, siz
         cx, cy = (x1 + x2) / 2 / stride - 0.5, (y1 + y2) / 2 / stride - 0.5
         g = _gaussian(h, w, cx, cy, max(ALPHA * bw / 6, 0.3), max(ALPHA * bh / 6, 0.3))
         c = int(labels[i])
+        ci, cj = min(max(round(cy), 0), h - 1), min(max(round(cx), 0), w - 1)
         heat[c] = np.maximum(heat[c], g)
+        heat[c, ci, cj] = 1.0  # the centre cell is the one positive of the focal loss
         gb = _gaussian(h, w, cx, cy, max(BETA * bw / 6, 0.3), max(BETA * bh / 6, 0.3))
         region = gb > 0.05
-        ci, cj = min(max(round(cy), 0), h - 1), min(max(round(cx), 0), w - 1)
         region[ci, cj] = True  # a tiny object still trains its centre cell
         total = float(gb[region].sum())
         if total <= 0:
@@ -75,7 +76,7 @@ def encode(boxes_xyxy: F32, labels: npt.NDArray[np.int64], num_classes: int, siz
 def focal_loss(logits: Tensor, target: Tensor) -> Tensor:
     """CenterNet's penalty-reduced focal loss, normalised by the number of object centres."""
     p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
-    pos = target.eq(1.0) | target.ge(0.999)
+    pos = target.ge(1.0)
     neg_w = torch.pow(1 - target, 4)
     pos_loss = torch.log(p) * torch.pow(1 - p, 2) * pos
     neg_loss = torch.log(1 - p) * torch.pow(p, 2) * neg_w * (~pos)

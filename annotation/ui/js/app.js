@@ -11,7 +11,7 @@ const VIEW_NAMES = { pseudo_colour: "Colour", organic_only: "Organic", inorganic
 
 const state = {
   meta: null, item: null, imageIndex: 0, view: null, labels: {}, saving: Promise.resolve(),
-  decision: null, timer: null, loadSeq: 0,
+  decision: null, timer: null, renewTimer: null, loadSeq: 0,
 };
 const viewer = new Viewer($("canvas"));
 window.kouanViewer = viewer; // for debugging in the browser console and for UI tests
@@ -38,6 +38,21 @@ async function signIn() {
   await loadQueue();
   clearInterval(state.timer);
   state.timer = setInterval(loadQueue, 10000);
+  clearInterval(state.renewTimer);
+  state.renewTimer = setInterval(renewLease, 60000);
+}
+
+// Keep the lease while the reviewer works the item (the default lease is 5 minutes).
+async function renewLease() {
+  const d = state.item;
+  if (!d?.held_by_me) return;
+  try {
+    const fresh = await api.claim(d.item.id);
+    if (state.item?.item.id === d.item.id) state.item.item = fresh.item;
+  } catch (e) {
+    toast(`Lost the lease: ${e.message}`, true);
+    openItem(d.item.id);
+  }
 }
 
 $("login-form").addEventListener("submit", (e) => {

@@ -24,10 +24,15 @@ def test_value_larger_than_budget_is_returned_not_kept() -> None:
 
 
 def test_get_or_make_computes_once() -> None:
-    calls = []
+    calls: list[int] = []
+
+    def make() -> bytes:
+        calls.append(1)
+        return b"v"
+
     c: ByteLRU[bytes] = ByteLRU(100, len)
     for _ in range(3):
-        c.get_or_make("k", lambda: calls.append(1) or b"v")
+        c.get_or_make("k", make)
     assert len(calls) == 1 and c.hits == 2
 
 

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from annotation.scan_decode import (
     UnsupportedObject,
@@ -52,7 +53,7 @@ def test_log_encoded_pair_decodes_to_the_same_transmissions() -> None:
     (np.full((20, 30), 7, np.uint8), "gray8"),
     (np.dstack([np.full((20, 30), v, np.uint8) for v in (10, 20, 30)]), "rgb"),
 ])
-def test_png_kinds(image: np.ndarray, kind: str) -> None:
+def test_png_kinds(image: NDArray[np.generic], kind: str) -> None:
     img = decode_image(SHA, png_bytes(image))
     assert (img.kind, img.width, img.height) == (kind, 30, 20)
     if kind == "rgb":

@@ -39,6 +39,7 @@ def test_projection_multiplies_transmissions(bag) -> None:  # type: ignore[no-un
     p = make_threat(bag, 5)
     out = project(bag, p, "k#tip")
     assert out.key == "k#tip" and out.kind == "dual_energy" and out.encoding == bag.encoding
+    assert out.high is not None and bag.high is not None
     np.testing.assert_allclose(out.high, np.clip(bag.high * p.high, 1e-6, 1), atol=1e-6)
     assert render_view(out, "pseudo_colour").shape == (192, 256, 3)
 

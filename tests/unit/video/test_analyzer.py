@@ -30,7 +30,7 @@ def walk_and_drop(dark: bool = False) -> list[np.ndarray]:
     for i in range(120):
         f = bg.copy()
         x = 4 + 3 * i
-        if 5 <= i and x < 175:
+        if i >= 5 and x < 175:
             f = with_box(f, (x, 50, x + 14, 95), 20)
         if 5 <= i < 30:
             f = with_box(f, (x + 14, 82, x + 24, 95), 235)

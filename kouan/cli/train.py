@@ -1,0 +1,170 @@
+"""``kouan train xray`` and ``kouan export``: the ML engineer's commands for the X-ray detector.
+
+* ``train xray --data DIR --out RUN_DIR`` - Ray Train (one local worker, or ``--workers N``
+  on the cluster at ``RAY_ADDRESS``); resumes from ``RUN_DIR`` when it holds a checkpoint;
+  then evaluates the best checkpoint (JSON + PNG in ``RUN_DIR/eval``).
+* ``train eval RUN_DIR`` - evaluation only (synthetic held-out set, and real samples with
+  ``--real``).
+* ``export RUN_DIR`` - ONNX into the Triton model repository as a new version, with a card.
+
+Bad arguments exit 2 with one line naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kouan.errors import UsageError
+
+train_app = typer.Typer(help="Train detectors (Ray Train) and evaluate them.",
+                        no_args_is_help=True)
+
+
+def _existing_dir(path: Path, what: str) -> Path:
+    if not path.is_dir():
+        raise UsageError(f"{what} {path} is not a directory")
+    return path
+
+
+@train_app.command("xray")
+def train_xray(
+    data: Annotated[Path, typer.Option(help="COCO dataset dir (kouan datasets synth xray).")],
+    out: Annotated[Path, typer.Option(help="Run folder (created; resumed if it exists).")],
+    val_data: Annotated[Path | None, typer.Option(help="Held-out COCO dir.")] = None,
+    size: Annotated[int, typer.Option(help="Model input size in pixels (multiple of 32).")]
+    = 256,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 40,
+    batch_size: Annotated[int, typer.Option(help="Images per step per worker.")] = 16,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 3e-3,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after N steps (smoke runs).")]
+    = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience (epochs).")] = 6,
+    workers: Annotated[int, typer.Option(help="Ray Train workers.")] = 1,
+    threads: Annotated[int, typer.Option(help="Torch threads per worker.")] = 2,
+    loader_workers: Annotated[int, typer.Option(help="DataLoader processes per worker.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed (init, shuffling, augmentation).")] = 0,
+    tip_per_label: Annotated[int, typer.Option(help="TIP sprites per threat class.")] = 40,
+    real_backgrounds: Annotated[Path | None, typer.Option(
+        help="Folder of real benign scans used as TIP backgrounds (never evaluate on them).")]
+    = None,
+    p_real_background: Annotated[float, typer.Option(help="Share of samples on real "
+                                                     "backgrounds.")] = 0.0,
+    init_from: Annotated[Path | None, typer.Option(help="Checkpoint to fine-tune from.")]
+    = None,
+    val_limit: Annotated[int, typer.Option(help="Val images scored per epoch.")] = 150,
+    evaluate: Annotated[bool, typer.Option(help="Evaluate the best checkpoint at the end.")]
+    = True,
+    real: Annotated[Path | None, typer.Option(help="Real xray_baggage folder to score at the "
+                                              "end (image-level AUC).")] = None,
+) -> None:
+    """Train the baggage threat detector with Ray Train."""
+    from pydantic import ValidationError
+
+    from kouan.config import get_settings
+    from training.xray.config import TrainConfig
+
+    _existing_dir(data, "--data")
+    if val_data is not None:
+        _existing_dir(val_data, "--val-data")
+    backgrounds: list[Path] = []
+    if real_backgrounds is not None:
+        _existing_dir(real_backgrounds, "--real-backgrounds")
+        backgrounds = sorted(p for p in real_backgrounds.iterdir()
+                             if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        if not backgrounds:
+            raise UsageError(f"no .jpg/.png images in {real_backgrounds}")
+    if init_from is not None and not init_from.is_file():
+        raise UsageError(f"--init-from {init_from} is not a file")
+    try:
+        cfg = TrainConfig(
+            data=data, out=out, val_data=val_data, size=size, epochs=epochs,
+            batch_size=batch_size, lr=lr, max_steps=max_steps, max_minutes=max_minutes,
+            patience=patience, num_workers=workers, threads=threads,
+            loader_workers=loader_workers, seed=seed, tip_per_label=tip_per_label,
+            real_backgrounds=backgrounds, p_real_background=p_real_background,
+            init_from=init_from, val_limit=val_limit,
+            command="kouan " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UsageError(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    try:
+        from training.xray.data import load_coco
+
+        load_coco(data)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    from training.xray.ray_train import run_ray_train
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(cfg.model_dump_json(indent=1) + "\n")
+    logging.getLogger("training").setLevel(logging.INFO)
+    summary = run_ray_train(cfg, get_settings().ray_address)
+    typer.echo(json.dumps({"train": summary}))
+    if evaluate:
+        _evaluate(out, real)
+
+
+def _evaluate(run_dir: Path, real: Path | None) -> None:
+    from training.xray.evaluate import evaluate_run
+
+    report = evaluate_run(run_dir, real_dir=real)
+    typer.echo(json.dumps(report["summary"]))
+
+
+@train_app.command("eval")
+def train_eval(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder of `kouan train xray`.")],
+    real: Annotated[Path | None, typer.Option(help="Real xray_baggage folder to score.")]
+    = None,
+) -> None:
+    """Evaluate a run's best checkpoint (JSON and PNG under RUN_DIR/eval)."""
+    _existing_dir(run_dir, "run folder")
+    if not (run_dir / "checkpoints" / "best.pt").is_file():
+        raise UsageError(f"{run_dir} has no checkpoints/best.pt (train first)")
+    _evaluate(run_dir, real)
+
+
+def export_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder of `kouan train xray`.")],
+    name: Annotated[str, typer.Option(help="Triton model name.")] = "xray_atr",
+    repository: Annotated[Path | None, typer.Option(help="Model repository (default: the "
+                                                    "committed serving/model_repository).")]
+    = None,
+    version: Annotated[int | None, typer.Option(help="Version number (default: next).")]
+    = None,
+) -> None:
+    """Export a run's best checkpoint to ONNX as a new Triton model version, with a card."""
+    from serving import xray_atr
+    from serving.repository import default_repository
+    from training.xray.export import ExportFailed, card, export_onnx, write_card
+
+    _existing_dir(run_dir, "run folder")
+    repo = repository or default_repository()
+    v = version if version is not None else xray_atr.next_version(repo, name)
+    if v < 1:
+        raise UsageError("--version must be >= 1")
+    version_dir = repo / name / str(v)
+    if (version_dir / "model.onnx").exists():
+        raise UsageError(f"{version_dir} already holds a model; pick another --version")
+    try:
+        info = export_onnx(run_dir, version_dir / "model.onnx")
+    except (ExportFailed, FileNotFoundError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    xray_atr.write_model_config(repo, info["size"], len(info["classes"]), name)
+    write_card(version_dir, card(run_dir, info, name, v))
+    typer.echo(json.dumps({"model": name, "version": v, "path": str(version_dir),
+                           "bytes": info["bytes"], "sha256": info["sha256"],
+                           "max_abs_diff_vs_torch": info["max_abs_diff_vs_torch"]}))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")
+    app.command("export")(export_cmd)

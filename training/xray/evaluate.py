@@ -1,0 +1,173 @@
+"""Evaluate a run's best checkpoint; everything lands in ``RUN_DIR/eval/``.
+
+* ``metrics.json``: synthetic held-out COCO mAP50 and mAP50:95 per class, confusion matrix,
+  image-level Pd at fixed false-alarm rates (per threat class and "any threat"), operating
+  thresholds, and (with ``real_dir``) the real-sample report of :mod:`training.xray.real_eval`;
+* ``pr_curves.png``, ``confusion_matrix.png``, ``pd_fa_synthetic.png``, ``overlays.png``
+  (synthetic detections on a contact sheet), and with real data ``roc_real.png`` and
+  ``overlays_real.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from datasets.scan_io import write_json
+from training.xray import plots
+from training.xray.config import TrainConfig
+from training.xray.data import load_rgb
+from training.xray.loop import load_checkpoint, spec_from, split_items
+from training.xray.metrics import coco_map, confusion_matrix, pd_at_fa, roc_auc, roc_curve
+from training.xray.model import build_detector
+from training.xray.predict import Scorer, predict_images, torch_scorer
+
+log = logging.getLogger(__name__)
+
+#: Display threshold for boxes (and for the confusion matrix).
+BOX_THRESHOLD = 0.3
+NON_THREAT = ("laptop",)
+
+
+def load_run(run_dir: Path, which: str = "best") -> tuple[torch.nn.Module, dict[str, Any]]:
+    ck_path = run_dir / "checkpoints" / f"{which}.pt"
+    if not ck_path.is_file():
+        raise FileNotFoundError(f"{ck_path} does not exist (train first)")
+    ck = load_checkpoint(ck_path)
+    model = build_detector(spec_from(ck))
+    model.load_state_dict(ck["model"])
+    model.eval()
+    return model, ck
+
+
+def threat_classes(classes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in classes if c not in NON_THREAT)
+
+
+def evaluate_synthetic(scorer: Scorer, cfg: TrainConfig, size: int, out: Path
+                       ) -> dict[str, Any]:
+    val_set, _, val_items = split_items(cfg)
+    classes = val_set.classes
+    preds = predict_images(scorer, (load_rgb(it.path) for it in val_items), size)
+    report = coco_map(val_set.annotation_file, [it.image_id for it in val_items], preds,
+                      classes)
+    cm = confusion_matrix([it.boxes for it in val_items], [it.labels for it in val_items],
+                          preds, len(classes), BOX_THRESHOLD)
+    report["confusion_matrix"] = {"classes": [*classes, "none"], "counts": cm.tolist(),
+                                  "score_threshold": BOX_THRESHOLD, "iou": 0.5}
+    # image-level screening per class: positives hold that class, negatives hold no threat
+    threats = threat_classes(classes)
+    t_idx = [classes.index(c) for c in threats]
+    has = np.array([[int(c) in it.labels for c in range(len(classes))] for it in val_items])
+    any_threat = has[:, t_idx].any(axis=1)
+    scores = np.stack([p.class_scores for p in preds])
+    screening: dict[str, Any] = {}
+    roc_curves = {}
+    for name in (*threats, "any_threat"):
+        if name == "any_threat":
+            s, pos, neg = scores[:, t_idx].max(axis=1), any_threat, ~any_threat
+        else:
+            k = classes.index(name)
+            s, pos, neg = scores[:, k], has[:, k], ~any_threat
+        sel = pos | neg
+        auc = roc_auc(s[sel], pos[sel])
+        screening[name] = {"n_pos": int(pos.sum()), "n_neg": int(neg.sum()),
+                           "auc": round(auc, 4), "pd_at_fa": pd_at_fa(s[sel], pos[sel])}
+        fa, pd = roc_curve(s[sel], pos[sel])
+        roc_curves[name] = (fa, pd, auc)
+    report["image_level"] = screening
+    plots.pr_curves(report["pr_curves"], report["per_class"], out / "pr_curves.png",
+                    f"synthetic held-out ({len(val_items)} scans): mAP50 "
+                    f"{report['mAP50']:.3f}")
+    plots.confusion(cm, classes, out / "confusion_matrix.png",
+                    f"boxes at score >= {BOX_THRESHOLD}, IoU 0.5")
+    plots.roc(roc_curves, out / "pd_fa_synthetic.png", "image-level screening, synthetic")
+    tiles = []
+    for it, p in list(zip(val_items, preds, strict=True))[:16]:
+        d = p.detections.select(p.detections.scores >= BOX_THRESHOLD)
+        tiles.append(plots.draw(load_rgb(it.path), d, classes, it.boxes))
+    from datasets.scan_io import save_png_small
+
+    save_png_small(out / "overlays.png", plots.contact_sheet(tiles, cols=4, tile=256))
+    return report
+
+
+def evaluate_run(run_dir: Path, real_dir: Path | None = None, which: str = "best"
+                 ) -> dict[str, Any]:
+    """Full evaluation of ``RUN_DIR/checkpoints/<which>.pt``; returns the metrics dict
+    (its ``summary`` is a short digest)."""
+    model, ck = load_run(run_dir, which)
+    cfg = TrainConfig.model_validate(ck["config"])
+    classes = tuple(ck["classes"])
+    size = int(ck["size"])
+    out = run_dir / "eval"
+    out.mkdir(parents=True, exist_ok=True)
+    scorer = torch_scorer(model)
+    report: dict[str, Any] = {"checkpoint": f"{which}.pt", "epoch": ck["state"]["epoch"],
+                              "classes": list(classes), "size": size}
+    report["synthetic"] = evaluate_synthetic(scorer, cfg, size, out)
+    any_t = report["synthetic"]["image_level"]["any_threat"]["pd_at_fa"]
+    report["operating_thresholds"] = {
+        "box_display": BOX_THRESHOLD,
+        "image_threat_score_at_fa": {k: round(v["threshold"], 4) for k, v in any_t.items()},
+        "note": "image threat score = max threat-class heat-map; thresholds give the stated "
+                "per-image false-alarm rate on synthetic benign bags",
+    }
+    if real_dir is not None:
+        report["real"] = evaluate_real_run(scorer, size, classes, real_dir, cfg, out)
+    syn = report["synthetic"]
+    report["summary"] = {
+        "synthetic_mAP50": round(syn["mAP50"], 4), "synthetic_mAP50_95": round(
+            syn["mAP50_95"], 4),
+        "synthetic_AP50": {k: round(v["AP50"], 3) for k, v in syn["per_class"].items()},
+        "synthetic_any_threat_pd_at_10pct_fa": syn["image_level"]["any_threat"]["pd_at_fa"]
+        ["0.1"]["pd"],
+    }
+    if "real" in report:
+        sets = report["real"]["sets"]
+        report["summary"]["real_auc"] = {k: v["auc"] for k, v in sets.items()}
+        if "sixray_white" in sets:
+            report["summary"]["real_white_pd_at_10pct_fa"] = sets["sixray_white"][
+                "pd_at_fa"]["0.1"]["pd"]
+    write_json(out / "metrics.json", report)
+    log.info("evaluation written to %s", out)
+    return report
+
+
+def evaluate_real_run(scorer: Scorer, size: int, classes: tuple[str, ...], real_dir: Path,
+                      cfg: TrainConfig, out: Path) -> dict[str, Any]:
+    """Real-sample report; files the run trained on (TIP backgrounds) are excluded."""
+    from datasets.scan_io import save_png_small
+    from training.xray.real_eval import evaluate_real
+
+    used = {str(p.resolve().relative_to(real_dir.resolve())) for p in cfg.real_backgrounds
+            if p.resolve().is_relative_to(real_dir.resolve())}
+    report, per_file = evaluate_real(scorer, size, classes, real_dir, threat_classes(classes),
+                                     used)
+    if "roc_white" in report:
+        w = report["sets"]["sixray_white"]
+        plots.roc({"sixray_white vs negatives": (np.array(report["roc_white"]["fa"]),
+                                                  np.array(report["roc_white"]["pd"]),
+                                                  w["auc"])},
+                  out / "roc_real.png", "real SIXray (same export), image level")
+    tiles = []
+    picks = [fp for fp in per_file if not fp[0].rel.startswith("negatives/")][:12]
+    picks += [fp for fp in per_file if fp[0].rel.startswith("negatives/")][:4]
+    for f, p in picks:
+        d = p.detections.select(p.detections.scores >= BOX_THRESHOLD)
+        truth = np.array([f.box], np.float32) if f.box else None
+        score = float(p.class_scores[[classes.index(c) for c in threat_classes(classes)]].max())
+        tiles.append(plots.draw(load_rgb(f.path), d, classes, truth,
+                                f"{f.rel.split('/')[0]} {'/'.join(f.labels) or 'benign'} "
+                                f"s={score:.2f}"))
+    save_png_small(out / "overlays_real.png", plots.contact_sheet(tiles, cols=4, tile=256))
+    return report
+
+
+def write_summary(path: Path, report: dict[str, Any]) -> None:
+    path.write_text(json.dumps(report["summary"], indent=1) + "\n")
