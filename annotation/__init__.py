@@ -1,1 +1,3 @@
-"""annotation package."""
+"""Review workstation: the review API and browser UI over the review queue, reviewer views of
+scans from the evidence store, box corrections that become training labels (COCO/YOLO export,
+CVAT/Label Studio import) and threat image projection. See docs/review_workstation.md."""

@@ -27,9 +27,12 @@ from annotation.scan_decode import (
 from annotation.views import (
     TileGrid,
     available_views,
+    cut_tile,
     downscale,
+    encode_png,
     projected_boxes,
     render_all_dual,
+    render_pseudo_colour,
     render_view,
 )
 from kouan.domain import EvidenceEvent, Finding
@@ -98,10 +101,11 @@ class MediaResolver:
     """Finds, decodes and renders the media of findings."""
 
     def __init__(self, evidence: EvidenceReader, *, media_bytes: int = 768 * 2**20,
-                 view_bytes: int = 768 * 2**20) -> None:
+                 view_bytes: int = 768 * 2**20, png_bytes: int = 256 * 2**20) -> None:
         self._evidence = evidence
         self._media: ByteLRU[ItemMedia] = ByteLRU(media_bytes, _arrays_nbytes)
         self._views: ByteLRU[Any] = ByteLRU(view_bytes, _arrays_nbytes)
+        self._png: ByteLRU[bytes] = ByteLRU(png_bytes, len)
 
     def media(self, finding: Finding) -> ItemMedia:
         """Decoded media of ``finding`` (cached: evidence is content-addressed and immutable)."""
@@ -182,10 +186,29 @@ class MediaResolver:
     def view(self, img: ScanImage, view: str) -> Any:
         """uint8 rendering of one view (all dual-energy views are computed and kept at once)."""
         if img.kind == "dual_energy":
-            views = self._views.get_or_make(("dual", img.key), lambda: render_all_dual(img))
+            views = self._views.get(("dual", img.key))
+            if views is None and view == "pseudo_colour":  # the first view: keep it quick
+                return self._views.get_or_make(("view", img.key, view),
+                                               lambda: render_pseudo_colour(img))
+            if views is None:
+                views = self._views.get_or_make(("dual", img.key), lambda: render_all_dual(img))
             if view in views:
                 return views[view]
         return self._views.get_or_make(("view", img.key, view), lambda: render_view(img, view))
+
+    def view_png(self, img: ScanImage, view: str) -> bytes:
+        """PNG of a whole view (kept: a 6-megapixel radiograph takes a second to encode)."""
+        return self._png.get_or_make(("view", img.key, view),
+                                     lambda: encode_png(self.view(img, view)))
+
+    def tile_png(self, img: ScanImage, view: str, level: int, tx: int, ty: int) -> bytes:
+        """PNG of one tile; ValueError for a tile outside the grid."""
+        def make() -> bytes:
+            lv, grid = self.level(img, view, level)
+            grid.check(level, tx, ty)
+            return encode_png(cut_tile(lv, tx, ty))
+
+        return self._png.get_or_make(("tile", img.key, view, level, tx, ty), make)
 
     def level(self, img: ScanImage, view: str, level: int) -> tuple[Any, TileGrid]:
         """The view downscaled to tile ``level`` (cached) and the view's tile grid (CT MIPs

@@ -26,7 +26,7 @@ from annotation.media import UnknownImage
 from annotation.references import UnknownChapter, reference_chapters, reference_png
 from annotation.scan_decode import UnsupportedObject
 from annotation.triage import LABEL_CLASSES, REASON_CODES, SLA_SECONDS
-from annotation.views import UnknownView, cut_tile, encode_png, raw16
+from annotation.views import UnknownView, raw16
 from annotation.workstation import ReviewWorkstation
 from kouan.api.security import get_services, require
 from kouan.auth import Principal, Role
@@ -204,14 +204,15 @@ def build_router() -> APIRouter:
 
     @router.get("/items/{item_id}/labels/{image}/history")
     def label_history(item_id: str, image: str, ws: WS, _: Reviewer) -> list[dict[str, Any]]:
+        """Every saved revision of one image's boxes, oldest first."""
+        ws.queue.get(item_id)  # 404 for an unknown item
         return [r.as_json() for r in _call(lambda: ws.labels.history(item_id, image))]
 
     @router.get("/items/{item_id}/images/{image}/views/{view}.png", response_class=Response)
     def view_png(item_id: str, image: str, view: str, ws: WS, p: Reviewer) -> Response:
         """One rendered view of an image (pseudo_colour, organic_only, ..., mip_axial)."""
         def render() -> bytes:
-            img = ws.image(item_id, p.name, image)
-            return encode_png(ws.media.view(img, view))
+            return ws.media.view_png(ws.image(item_id, p.name, image), view)
 
         return Response(_call(render), media_type="image/png", headers=NO_STORE)
 
@@ -233,10 +234,7 @@ def build_router() -> APIRouter:
              p: Reviewer) -> Response:
         """A 256 px tile of a view at ``level`` (the view downscaled by 2**level)."""
         def get() -> bytes:
-            img = ws.image(item_id, p.name, image)
-            lv, grid = ws.media.level(img, view, level)
-            grid.check(level, tx, ty)
-            return encode_png(cut_tile(lv, tx, ty))
+            return ws.media.tile_png(ws.image(item_id, p.name, image), view, level, tx, ty)
 
         return Response(_call(get), media_type="image/png", headers=NO_STORE)
 

@@ -17,7 +17,13 @@ from numpy.typing import NDArray
 
 from annotation.scan_decode import ScanImage
 from datasets.synth.cargo import CARGO_PALETTE
-from vision.xray import DEFAULT_PALETTE, dual_layer_160kv, linac_dual_energy, material_views
+from vision.xray import (
+    DEFAULT_PALETTE,
+    dual_layer_160kv,
+    linac_dual_energy,
+    material_views,
+    pseudo_colour,
+)
 from vision.xray.render import Palette
 from vision.xray.spectra import DualEnergySpectrum
 
@@ -63,6 +69,15 @@ def render_all_dual(img: ScanImage) -> dict[str, U8]:
     return {name: views[name] for name in DUAL_VIEWS}
 
 
+def render_pseudo_colour(img: ScanImage) -> U8:
+    """Only the pseudo-colour view (what the viewer opens with): about a third of the work of
+    :func:`render_all_dual`, which also needs the Zeff and material class maps."""
+    if img.low is None or img.high is None:
+        raise UnknownView("not a dual-energy image")
+    spectrum, palette = spectrum_and_palette(img.spectrum)
+    return pseudo_colour(img.low, img.high, spectrum, palette)
+
+
 def _auto_window(data: NDArray[Any]) -> U8:
     """Percentile window (0.5 %-99.5 %) to uint8; flat images map to mid-grey."""
     sample = data[:: max(1, data.shape[0] // 256), :: max(1, data.shape[1] // 256)]
@@ -92,7 +107,9 @@ def render_view(img: ScanImage, view: str) -> U8:
         return _auto_window(ct_mip(_need(img.volume, "volume"), view))
     if img.kind == "gray16":
         return _auto_window(_need(img.gray16, "gray16"))
-    return _need(img.rgb, "rgb")
+    rgb = _need(img.rgb, "rgb")
+    # grey scans travel as one channel: a third of the bytes to encode and send
+    return np.ascontiguousarray(rgb[:, :, 0]) if img.kind == "gray8" else rgb
 
 
 T = TypeVar("T")

@@ -78,10 +78,18 @@ def _plate_ocr(ctx: DemoContext) -> dict[str, Any]:
             "evidence case": case_id}
 
 
+def _generated_scans(ctx: DemoContext) -> dict[str, Any]:
+    """Physics-based dual-energy baggage, cargo, backscatter and CT scans with ground truth."""
+    from datasets.synth.demo import demo_scans
+
+    return demo_scans(ctx.settings.data_dir / "demo" / "scans")
+
+
 def sections() -> list[Section]:
     """The capabilities the demo runs, in order (each added when it is built)."""
     return [
         ("Plate OCR: Ray + Triton (real crops)", _plate_ocr),
+        ("Synthetic scans: X-ray, cargo, backscatter, CT", _generated_scans),
     ]
 
 

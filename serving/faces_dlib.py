@@ -14,6 +14,7 @@ STACK_NOTES pitfall 9). Imports only numpy and dlib, so the Triton stub needs no
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import threading
@@ -27,10 +28,16 @@ SHAPE_PREDICTOR_5 = "shape_predictor_5_face_landmarks.dat"
 RESNET_EMBEDDER = "dlib_face_recognition_resnet_model_v1.dat"
 CHIP_SIZE = 150
 EMBEDDING_DIM = 128
+# face-recognition-models 0.3.0; a different file means a different model: refuse to serve it.
+SHA256 = {
+    SHAPE_PREDICTOR_5: "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+    RESNET_EMBEDDER: "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+}
 
 
-def model_file(name: str) -> str:
-    """Absolute path of ``name`` inside the installed face-recognition-models package."""
+def model_file(name: str, verify: bool = True) -> str:
+    """Absolute path of ``name`` inside the installed face-recognition-models package; with
+    ``verify`` its SHA-256 must be the pinned one (``ValueError`` otherwise)."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(f"package {PACKAGE!r} is not installed "
@@ -38,6 +45,14 @@ def model_file(name: str) -> str:
     path = os.path.join(next(iter(spec.submodule_search_locations)), "models", name)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{PACKAGE} has no model file {name} at {path}")
+    if verify and name in SHA256:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != SHA256[name]:
+            raise ValueError(f"{path}: sha256 {digest.hexdigest()} is not the pinned "
+                             f"{SHA256[name]} (face-recognition-models 0.3.0)")
     return path
 
 

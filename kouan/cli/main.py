@@ -23,6 +23,7 @@ from kouan.cli import (
     labels,
     models,
     queue,
+    scan,
     train,
     video,
 )
@@ -47,6 +48,7 @@ gate.register(app)
 labels.register(app)
 faces.register(app)
 train.register(app)
+scan.register(app)
 
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 

@@ -40,15 +40,16 @@ CHAR_INDEX = {c: i for i, c in enumerate(MN_CHARSET)}
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    steps: int = Field(4000, ge=1, le=200_000, description="optimiser steps")
-    samples: int = Field(16000, ge=16, le=500_000, description="synthetic training lines")
-    batch_size: int = Field(64, ge=2, le=1024)
-    lr: float = Field(2e-3, gt=0, le=1.0, description="peak AdamW learning rate")
-    seed: int = Field(0, ge=0)
-    threads: int = Field(1, ge=1, le=64, description="torch intra-op threads (1 on a shared "
-                         "2-core box: 2 threads were 5-10x slower under contention)")
-    val_samples: int = Field(512, ge=0, le=50_000, description="held-out synthetic lines")
-    cache_dir: Path | None = Field(None, description="keep generated sets here (npz)")
+    steps: int = Field(default=4000, ge=1, le=200_000, description="optimiser steps")
+    samples: int = Field(default=16000, ge=16, le=500_000, description="synthetic training lines")
+    batch_size: int = Field(default=64, ge=2, le=1024)
+    lr: float = Field(default=2e-3, gt=0, le=1.0, description="peak AdamW learning rate")
+    seed: int = Field(default=0, ge=0)
+    threads: int = Field(default=1, ge=1, le=64,
+                         description="torch intra-op threads (1 on a shared 2-core box: 2 "
+                         "threads were 5-10x slower under contention)")
+    val_samples: int = Field(default=512, ge=0, le=50_000, description="held-out synthetic lines")
+    cache_dir: Path | None = Field(default=None, description="keep generated sets here (npz)")
 
 
 def encode(text: str) -> list[int]:

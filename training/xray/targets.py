@@ -59,7 +59,8 @@ def encode(boxes_xyxy: F32, labels: npt.NDArray[np.int64], num_classes: int, siz
         cx, cy = (x1 + x2) / 2 / stride - 0.5, (y1 + y2) / 2 / stride - 0.5
         g = _gaussian(h, w, cx, cy, max(ALPHA * bw / 6, 0.3), max(ALPHA * bh / 6, 0.3))
         c = int(labels[i])
-        ci, cj = min(max(round(cy), 0), h - 1), min(max(round(cx), 0), w - 1)
+        ci = min(max(math.floor(cy + 0.5), 0), h - 1)  # half up, not banker's rounding
+        cj = min(max(math.floor(cx + 0.5), 0), w - 1)
         heat[c] = np.maximum(heat[c], g)
         heat[c, ci, cj] = 1.0  # the centre cell is the one positive of the focal loss
         gb = _gaussian(h, w, cx, cy, max(BETA * bw / 6, 0.3), max(BETA * bh / 6, 0.3))

@@ -231,3 +231,8 @@ def test_ui_is_served_without_external_resources(review_env: ReviewEnv) -> None:
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert "http://" not in r.text and "https://" not in r.text
+    for path in ("/ui/js/app.js", "/ui/js/viewer.js", "/ui/js/api.js", "/ui/js/panels.js",
+                 "/ui/js/supervisor.js", "/ui/style.css"):
+        f = review_env.client.get(path)
+        assert f.status_code == 200, path
+        assert "http://" not in f.text and "https://" not in f.text and "@import" not in f.text

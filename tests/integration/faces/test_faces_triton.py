@@ -125,3 +125,17 @@ def test_cli_against_the_served_models(triton_server: EmbeddedTriton, faces_dir:
     assert main(["faces", "verify", a, str(faces_dir / "face_recognition/two_people.jpg")]) == 2
     assert main(["faces", "identify", "-g", "missing", a]) == 2
     assert main(["faces", "staff-verify", "-g", "staff", "--badge", "B-2", a]) == 2
+
+
+def test_demo_staff_gate_and_watchlist(triton_faces: TritonFaceModels, services,  # type: ignore[no-untyped-def]
+                                       faces_dir: Path) -> None:
+    from pipelines.faces.demo import run_demo
+
+    summary = run_demo(services, triton_faces.client, faces_dir.parent)
+    assert [g["decision"] for g in summary["staff_gate"]] == ["allow", "deny"]
+    assert summary["staff_gate"][1]["finding"]
+    hit, miss = summary["watchlist"]
+    assert [f["match"] for f in hit["faces"]].count("WL-0001") == 1 and hit["findings"]
+    assert miss["faces"][0]["match"] is None and miss["probe_id"]
+    again = run_demo(services, triton_faces.client, faces_dir.parent)  # idempotent
+    assert [g["decision"] for g in again["staff_gate"]] == ["allow", "deny"]

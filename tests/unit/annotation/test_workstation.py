@@ -14,7 +14,7 @@ from kouan.domain import ReviewDecision, ReviewStatus, Severity
 from kouan.queue import QueueFilter, ReviewConflict
 from kouan.services import Services
 from tests.fixtures.alarm_path import ledger_rows
-from tests.fixtures.review import AlwaysProject, submit_scan
+from tests.fixtures.review import AlwaysProject, npz_bytes, submit_scan
 
 
 @pytest.fixture
@@ -175,3 +175,17 @@ def test_views_are_cached(services: Services, ws: ReviewWorkstation) -> None:
     assert ws.media.view(img, "metal_only") is a
     lv, grid = ws.media.level(img, "pseudo_colour", 0)
     assert grid.levels == 1 and isinstance(lv, np.ndarray)
+
+
+def test_ct_item_has_mips_and_projected_3d_boxes(services: Services,
+                                                 ws: ReviewWorkstation) -> None:
+    vol = np.zeros((8, 20, 30), np.float32)
+    vol[2:5, 4:9, 10:20] = 1000.0
+    scan = submit_scan(services, boxes=[], data=npz_bytes(
+        volume=vol, boxes3d=np.array([[10, 4, 2, 20, 9, 5]], np.float32),
+        labels3d=np.array(["ied"])))
+    [img] = ws.detail(scan.item_id, "ana")["images"]
+    assert img["kind"] == "ct" and img["views"] == ["mip_axial", "mip_front", "mip_side"]
+    assert img["projected_boxes"]["mip_front"] == [{"label": "ied", "box": [10, 2, 20, 5]}]
+    front = ws.media.view(ws.image(scan.item_id, "ana", scan.image), "mip_front")
+    assert front.shape == (8, 30) and front[3, 15] > front[0, 0]

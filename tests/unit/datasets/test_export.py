@@ -103,6 +103,7 @@ def test_cli_synth_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "unrecognised content" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_demo_scans(tmp_path: Path) -> None:
     from datasets.synth.demo import demo_scans
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from kouan.domain.models import Declaration
@@ -31,15 +32,15 @@ class FakeClient:
         self.text = text
         self.calls: list[tuple[str, tuple[int, ...]]] = []
 
-    def _spell(self, text: str, steps: int, charset: Sequence[str]) -> np.ndarray:
+    def _spell(self, text: str, steps: int, charset: Sequence[str]) -> npt.NDArray[Any]:
         p = ctc_probs(text, charset, frames_per_char=1)
         out = np.zeros((steps, len(charset)), np.float32)
         out[:, 0] = 1.0
         out[: min(steps, len(p))] = p[:steps]
         return out
 
-    def infer(self, model: str, inputs: Mapping[str, np.ndarray],
-              outputs: Sequence[str]) -> dict[str, np.ndarray]:
+    def infer(self, model: str, inputs: Mapping[str, npt.NDArray[Any]],
+              outputs: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
         x = next(iter(inputs.values()))
         self.calls.append((model, tuple(x.shape)))
         if model == "ppocr_det":
@@ -93,7 +94,7 @@ def test_container_reader_with_fake_models() -> None:
     assert [c.code for c in res.codes] == ["MSKU4135329"] and res.codes[0].check_digit_ok
 
 
-def _jpeg(img: np.ndarray) -> bytes:
+def _jpeg(img: npt.NDArray[Any]) -> bytes:
     return cv2.imencode(".jpg", img)[1].tobytes()
 
 
