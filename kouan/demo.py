@@ -85,11 +85,19 @@ def _generated_scans(ctx: DemoContext) -> dict[str, Any]:
     return demo_scans(ctx.settings.data_dir / "demo" / "scans")
 
 
+def _review_queue(ctx: DemoContext) -> dict[str, Any]:
+    """Queue synthetic bags, a cargo scan with its declaration and real images for review."""
+    from annotation.demo import seed_review_demo
+
+    return seed_review_demo(ctx.services, ctx.realdata)
+
+
 def sections() -> list[Section]:
     """The capabilities the demo runs, in order (each added when it is built)."""
     return [
         ("Plate OCR: Ray + Triton (real crops)", _plate_ocr),
         ("Synthetic scans: X-ray, cargo, backscatter, CT", _generated_scans),
+        ("Review queue: scans for reviewers", _review_queue),
     ]
 
 

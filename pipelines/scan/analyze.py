@@ -28,6 +28,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from datasets.scan_io import ScanFormatError
 from kouan.domain import Detection, Finding, FindingType, Modality, ModelRef, Severity
@@ -112,7 +113,7 @@ def _finding(res: ScanResult, kind: str, ftype: FindingType, severity: Severity,
                    model=model)
 
 
-def _png(rgb: np.ndarray) -> bytes:
+def _png(rgb: npt.NDArray[np.uint8]) -> bytes:
     ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     return buf.tobytes() if ok else b""
 
@@ -141,13 +142,16 @@ class ScanAnalyzer:
         xray = [k for k, d in enumerate(decoded) if d is not None and d.rgb is not None
                 and not d.is_cargo and d.modality in (Modality.XRAY_DUAL_ENERGY,
                                                       Modality.XRAY_SINGLE_ENERGY)]
-        if xray:
-            dets = detect(self.detector, [decoded[k].rgb for k in xray])  # type: ignore
-            for k, (det, scores) in zip(xray, dets, strict=True):
-                self._threats(results[k], decoded[k], det, scores)  # type: ignore[arg-type]
-        for res, d in zip(results, decoded, strict=True):
-            if d is None:
+        pictures = [(k, d) for k, d in enumerate(decoded) if k in set(xray) and d is not None
+                    and d.rgb is not None]
+        if pictures:
+            dets = detect(self.detector, [d.rgb for _, d in pictures if d.rgb is not None])
+            for (k, pic), (det, scores) in zip(pictures, dets, strict=True):
+                self._threats(results[k], pic, det, scores)
+        for res, maybe in zip(results, decoded, strict=True):
+            if maybe is None:
                 continue
+            d = maybe
             try:
                 if d.is_cargo and d.low is not None and d.high is not None:
                     self._cargo(res, d)
@@ -200,7 +204,8 @@ class ScanAnalyzer:
             if float(s) < thr:
                 continue
             label = card.classes[int(c)]
-            box = tuple(round(float(v), 1) for v in b)
+            x1, y1, x2, y2 = (round(float(v), 1) for v in b)
+            box = (x1, y1, x2, y2)
             res.detections.append({"label": label, "score": round(float(s), 4),
                                    "box": list(box), "material": self._materials(d, box)})
             if label not in NON_THREAT:
@@ -215,7 +220,8 @@ class ScanAnalyzer:
         res.findings.append(_finding(
             res, "threat", FindingType.THREAT, severity,
             f"{len(keep)} threat item(s): {text}", self.port_id,
-            [Detection(label=k["label"], score=min(1.0, k["score"]), box=tuple(k["box"]))
+            [Detection(label=k["label"], score=min(1.0, k["score"]),
+                       box=(k["box"][0], k["box"][1], k["box"][2], k["box"][3]))
              for k in keep], modality=d.modality))
 
     def _cargo(self, res: ScanResult, d: DecodedScan) -> None:
@@ -232,7 +238,7 @@ class ScanAnalyzer:
         chapter = decl.get("declared_hs_chapter")
         if chapter is None and decl.get("goods"):
             chapter = str(decl["goods"][0].get("hs_code", ""))[:2] or None
-        box = tuple(float(v) for v in sig.box)
+        box = (float(sig.box[0]), float(sig.box[1]), float(sig.box[2]), float(sig.box[3]))
         if declared_empty:
             v = verify_empty(sig, self.cargo)
             res.extra["empty_verification"] = v.colour
@@ -254,8 +260,9 @@ class ScanAnalyzer:
                     modality=d.modality))
 
     def _ct(self, res: ScanResult, d: DecodedScan) -> None:
-        objs = [o for o in segment(d.volume, d.zeff_volume, CT_MIN_VOXELS)  # type: ignore
-                if True][:CT_MAX_OBJECTS]
+        if d.volume is None:
+            return
+        objs = segment(d.volume, d.zeff_volume, CT_MIN_VOXELS)[:CT_MAX_OBJECTS]
         voxel = d.voxel_cm or 1.0
         res.extra["ct_objects"] = [{"window": o.window, "voxels": o.voxels,
                                     "box_voxels": list(o.box_voxels),

@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from datasets.synth.cargo import CargoConfig, generate_cargo
 from datasets.synth.export import sample_seed
@@ -69,7 +70,7 @@ def fit(samples: list[tuple[LoadSignature, dict[str, Any]]]) -> CargoCalibration
     red_min = max(float(np.percentile(full, 5)), green_max + 0.01)
     centroids: dict[str, list[float]] = {}
     spreads: dict[str, list[float]] = {}
-    by_ch: dict[str, list[np.ndarray]] = {}
+    by_ch: dict[str, list[npt.NDArray[np.float32]]] = {}
     for s, d in samples:
         if d["actual_hs_chapter"] and not d["concealments"]:
             by_ch.setdefault(d["actual_hs_chapter"], []).append(s.vector())

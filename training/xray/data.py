@@ -115,8 +115,8 @@ class DetectionDataset(Dataset[tuple[torch.Tensor, ...]]):
     def _source(self, item: CocoImage, rng: np.random.Generator) -> U8:
         aug = self.augment
         if (aug and item.raw_low and item.raw_high and rng.random() < aug.p_attenuation):
-            enc = "log" if item.raw_encoding == "log" else "linear"
-            low, high = load_dual_energy(item.raw_low, item.raw_high, enc)
+            low, high = load_dual_energy(item.raw_low, item.raw_high,
+                                         "log" if item.raw_encoding == "log" else "linear")
             return attenuation_jitter(low, high, float(np.exp(rng.uniform(-0.5, 0.5))))
         return load_rgb(item.path)
 
@@ -131,8 +131,9 @@ class DetectionDataset(Dataset[tuple[torch.Tensor, ...]]):
             if sp.label not in self.classes:
                 continue
             scale = self.size / 320.0 * float(rng.uniform(0.8, 1.2))
-            rgb = cv2.resize(sp.rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            rgb = np.ascontiguousarray(np.rot90(rgb, int(rng.integers(0, 4))))
+            small = cv2.resize(sp.rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            rgb: U8 = np.ascontiguousarray(np.rot90(small, int(rng.integers(0, 4))),
+                                           dtype=np.uint8)
             y, x = bag[int(rng.integers(0, len(bag)))]
             done = paste(img, rgb, int(x) - rgb.shape[1] // 2, int(y) - rgb.shape[0] // 2)
             if done is None:
@@ -200,6 +201,7 @@ def load_backgrounds(files: list[Path], max_side: int = 640) -> list[U8]:
         rgb = load_rgb(f)
         s = max_side / max(rgb.shape[:2])
         if s < 1:
-            rgb = cv2.resize(rgb, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+            rgb = np.asarray(cv2.resize(rgb, None, fx=s, fy=s, interpolation=cv2.INTER_AREA),
+                             dtype=np.uint8)
         out.append(np.ascontiguousarray(rgb))
     return out

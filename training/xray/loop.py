@@ -166,7 +166,8 @@ def train_loop(cfg: TrainConfig, reporter: Reporter,
     val_set, train_items, val_items = split_items(cfg)
     classes = val_set.classes
     spec = DetectorSpec(len(classes), cfg.widths, cfg.neck_width)
-    model: torch.nn.Module = build_detector(spec)
+    detector = build_detector(spec)
+    model: torch.nn.Module = detector
     sprites = sprites_for(cfg, classes, out / "sprites.npz")
     backgrounds = load_backgrounds(cfg.real_backgrounds) if cfg.real_backgrounds else []
     aug = AugmentOptions(cfg.augment_strength, cfg.p_attenuation, cfg.p_tip,
@@ -209,9 +210,9 @@ def train_loop(cfg: TrainConfig, reporter: Reporter,
     while state["epoch"] < cfg.epochs:
         epoch = int(state["epoch"])
         train_ds.set_epoch(epoch)
-        sampler = getattr(loader, "sampler", None)
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(epoch)
+        set_epoch = getattr(getattr(loader, "sampler", None), "set_epoch", None)
+        if callable(set_epoch):
+            set_epoch(epoch)
         model.train()
         sums = {"loss": 0.0, "hm": 0.0, "box": 0.0}
         n_batches = 0
@@ -221,12 +222,12 @@ def train_loop(cfg: TrainConfig, reporter: Reporter,
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * f
             x = images.to(torch.float32) / 255.0
-            logits, ltrb = model.forward_raw(x)
+            logits, ltrb = detector.forward_raw(x)
             l_hm = focal_loss(logits, heat)
             l_box = box_loss(ltrb, box_t, box_w, STRIDE)
             loss = l_hm + BOX_LOSS_WEIGHT * l_box
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             if reporter.world_size > 1:
                 _allreduce_grads(model)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)

@@ -49,7 +49,9 @@ class DetectorSpec:
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Module:
-    return Conv2dNormActivation(cin, cout, 3, stride=stride, activation_layer=nn.ReLU)
+    block: nn.Module = Conv2dNormActivation(cin, cout, 3, stride=stride,
+                                            activation_layer=nn.ReLU)
+    return block
 
 
 
@@ -60,7 +62,8 @@ class _Residual(nn.Module):
         self.block = block
 
     def forward(self, x: Tensor) -> Tensor:
-        return x + self.block(x)
+        out: Tensor = x + self.block(x)
+        return out
 
 
 class TTFNetLite(nn.Module):
@@ -85,9 +88,10 @@ class TTFNetLite(nn.Module):
         self.box_body, self.box_out = _conv(n, n), nn.Conv2d(n, 4, 1)
         # Focal-loss prior: every class map starts near p = 0.01 so early training is stable.
         nn.init.normal_(self.hm_out.weight, std=0.01)
-        nn.init.constant_(self.hm_out.bias, -math.log((1 - 0.01) / 0.01))
+        with torch.no_grad():
+            self.hm_out.bias.fill_(-math.log((1 - 0.01) / 0.01))  # type: ignore[union-attr]
+            self.box_out.bias.fill_(1.0)  # type: ignore[union-attr]  # 16 px boxes to start
         nn.init.normal_(self.box_out.weight, std=0.01)
-        nn.init.constant_(self.box_out.bias, 1.0)  # 16 px boxes to start
 
     def features(self, x: Tensor) -> Tensor:
         """Stride-4 feature map ``[N, neck_width, S/4, S/4]`` of a float input in [0, 1]."""
@@ -99,7 +103,8 @@ class TTFNetLite(nn.Module):
         for lat, smooth, c in zip((self.lat[2], self.lat[1], self.lat[0]), self.smooth,
                                   (c4, c3, c2), strict=True):
             p = smooth(lat(c) + nn.functional.interpolate(p, size=c.shape[-2:], mode="nearest"))
-        return p
+        feats: Tensor = p
+        return feats
 
     def forward_raw(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Heat-map logits and box distances (input pixels) for a float input in [0, 1]."""

@@ -57,10 +57,11 @@ def load_real(real_dir: Path) -> list[RealFile]:
             if not path.is_file():
                 continue
             boxes = entry.get("boxes") or []
-            box = tuple(boxes[0]["bbox_xyxy_clipped"]) if boxes else None
+            b = [float(v) for v in boxes[0]["bbox_xyxy_clipped"]] if boxes else None
+            box = (b[0], b[1], b[2], b[3]) if b else None
             key = str(path.relative_to(real_dir))
             out.append(RealFile(key, path, tuple(entry.get("labels") or []),
-                                box))  # type: ignore[arg-type]
+                                box))
     return sorted(out, key=lambda f: f.rel)
 
 

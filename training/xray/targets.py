@@ -107,4 +107,5 @@ def box_loss(ltrb: Tensor, box_target: Tensor, weight: Tensor, stride: int) -> T
     # a degenerate prediction (zero size) still has a defined GIoU gradient
     p = torch.cat([p[:, :2], torch.maximum(p[:, 2:], p[:, :2] + 1e-3)], dim=1)
     loss = generalized_box_iou_loss(p, t, reduction="none")
-    return (loss * wv).sum() / wv.sum().clamp(min=1e-6)
+    out: Tensor = (loss * wv).sum() / wv.sum().clamp(min=1e-6)
+    return out

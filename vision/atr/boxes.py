@@ -5,13 +5,15 @@ Boxes are float ``[N, 4]`` pixel xyxy (x right, y down).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 F32 = npt.NDArray[np.float32]
 
 
-def box_iou(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> F32:
+def box_iou(a: npt.NDArray[np.floating[Any]], b: npt.NDArray[np.floating[Any]]) -> F32:
     """IoU matrix float32 ``[len(a), len(b)]`` of two xyxy box arrays."""
     a = np.asarray(a, dtype=np.float32).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float32).reshape(-1, 4)
@@ -25,8 +27,8 @@ def box_iou(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> F32:
                       dtype=np.float32)
 
 
-def nms(boxes: npt.NDArray[np.floating], scores: npt.NDArray[np.floating],
-        class_ids: npt.NDArray[np.integer], iou_threshold: float) -> npt.NDArray[np.intp]:
+def nms(boxes: npt.NDArray[np.floating[Any]], scores: npt.NDArray[np.floating[Any]],
+        class_ids: npt.NDArray[np.integer[Any]], iou_threshold: float) -> npt.NDArray[np.intp]:
     """Indices kept by greedy class-wise NMS, highest score first."""
     if not 0.0 < iou_threshold <= 1.0:
         raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")

@@ -9,6 +9,7 @@ R, G, B); the model scales to [0, 1] itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,7 +29,7 @@ class Letterbox:
     source_hw: tuple[int, int]
     size: int
 
-    def to_source(self, boxes_xyxy: npt.NDArray[np.floating]) -> F32:
+    def to_source(self, boxes_xyxy: npt.NDArray[np.floating[Any]]) -> F32:
         """Model-input boxes ``[N, 4]`` -> source-image pixel boxes, clipped to the image."""
         h, w = self.source_hw
         out = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4) / np.float32(self.scale)
@@ -36,7 +37,7 @@ class Letterbox:
         out[:, 1::2] = np.clip(out[:, 1::2], 0.0, float(h))
         return out
 
-    def to_model(self, boxes_xyxy: npt.NDArray[np.floating]) -> F32:
+    def to_model(self, boxes_xyxy: npt.NDArray[np.floating[Any]]) -> F32:
         """Source-image pixel boxes ``[N, 4]`` -> model-input boxes."""
         return np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4) * np.float32(self.scale)
 

@@ -23,7 +23,7 @@ def clustered(n: int, dim: int = 128, clusters: int = 50, seed: int = 0) -> np.n
 
 
 SPECS = [IndexSpec(IndexKind.FLAT), IndexSpec(IndexKind.IVF_FLAT, nlist=16, nprobe=16),
-         IndexSpec(IndexKind.IVF_PQ, nlist=16, nprobe=16, pq_m=16), IndexSpec(IndexKind.HNSW)]
+         IndexSpec(IndexKind.IVF_PQ, nlist=16, nprobe=16, pq_m=8), IndexSpec(IndexKind.HNSW)]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind.value)

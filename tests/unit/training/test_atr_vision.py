@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from vision.atr.boxes import box_iou, nms
@@ -31,7 +34,7 @@ def test_letterbox_maps_boxes_both_ways(hw: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("bad", [np.zeros((10, 10, 3), np.float32), np.zeros((10, 10, 4), np.uint8),
                                  np.zeros((0, 5, 3), np.uint8)])
-def test_letterbox_rejects_bad_input(bad: np.ndarray) -> None:
+def test_letterbox_rejects_bad_input(bad: npt.NDArray[Any]) -> None:
     with pytest.raises(ValueError):
         letterbox(bad, 64)
 

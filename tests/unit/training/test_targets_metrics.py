@@ -20,7 +20,7 @@ def test_encode_marks_the_centre_and_the_regression_area() -> None:
     assert t.heatmap.shape == (3, 16, 16) and t.box.shape == (4, 16, 16)
     assert t.heatmap[1].max() == 1.0 and t.heatmap[[0, 2]].max() == 0.0
     cy, cx = np.unravel_index(np.argmax(t.heatmap[1]), (16, 16))
-    assert (cy, cx) == (7, 8)  # centre (32, 28) px -> cell (6.5, 7.5) rounded half up
+    assert (int(cy), int(cx)) == (7, 8)  # centre (32, 28) px -> cell (6.5, 7.5) rounded half up
     assert t.box_weight.sum() == pytest.approx(np.log(32 * 24), rel=1e-4)
     np.testing.assert_allclose(t.box[:, cy, cx], [16, 16, 48, 40])
 
