@@ -92,12 +92,20 @@ def _review_queue(ctx: DemoContext) -> dict[str, Any]:
     return seed_review_demo(ctx.services, ctx.realdata)
 
 
+def _patrol_video(ctx: DemoContext) -> dict[str, Any]:
+    """A patrol-robot stream with a restricted-zone intrusion, and a real perimeter clip."""
+    from pipelines.video.demo import run_demo as video_demo
+
+    return video_demo(ctx.services, ctx.triton, ctx.realdata)
+
+
 def sections() -> list[Section]:
     """The capabilities the demo runs, in order (each added when it is built)."""
     return [
         ("Plate OCR: Ray + Triton (real crops)", _plate_ocr),
         ("Synthetic scans: X-ray, cargo, backscatter, CT", _generated_scans),
         ("Review queue: scans for reviewers", _review_queue),
+        ("Perimeter and patrol video", _patrol_video),
     ]
 
 

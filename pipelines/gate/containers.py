@@ -12,6 +12,7 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -54,8 +55,10 @@ class ContainerReader:
 
     def tokens(self, image: Image) -> list[TextToken]:
         """Recognised text boxes of ``image`` (uint8 BGR/grey/BGRA)."""
-        bgr = as_bgr(image)
-        boxes = self.ocr.detect(bgr, max_side=self.det_max_side)
+        return self._read_boxes(as_bgr(image), self.det_max_side)
+
+    def _read_boxes(self, bgr: Image, max_side: int) -> list[TextToken]:
+        boxes = self.ocr.detect(bgr, max_side=max_side)
         boxes = sorted(boxes, key=lambda b: -b.width * b.height)[:MAX_BOXES]
         crops: list[Image] = []
         owner: list[int] = []
@@ -76,9 +79,45 @@ class ContainerReader:
                           char_probs=r.char_probs) for i, (_, r) in sorted(best.items())]
 
     def read(self, image: Image) -> ContainerImageResult:
-        toks = self.tokens(image)
-        return ContainerImageResult(codes=assemble_codes(toks), serials=serial_only(toks),
-                                    tokens=toks)
+        bgr = as_bgr(image)
+        toks = self.tokens(bgr)
+        codes = assemble_codes(toks)
+        serials = serial_only(toks)
+        orphans = [t for t in toks if (_digits(t.text) or "") in serials
+                   and all(c.code[4:] != _digits(t.text) for c in codes)]
+        if orphans:
+            codes = assemble_codes(toks + self._owner_search(bgr, orphans))
+        return ContainerImageResult(codes=codes, serials=serials, tokens=toks)
+
+    def _owner_search(self, image: Image, orphans: list[TextToken]) -> list[TextToken]:
+        """Look again, at twice the resolution, left of a serial whose owner code the detector
+        missed (the owner code is often on its own sticker, a little higher): text detection
+        and recognition on that region, boxes mapped back to the image. Only codes that pass
+        the check digit survive assembly, so a wrong guess costs nothing but time."""
+        h_img, w_img = image.shape[:2]
+        found: list[TextToken] = []
+        for t in orphans[:3]:
+            x0, y0, x1, y1 = t.box
+            w, h = x1 - x0, y1 - y0
+            bx0, by0 = int(max(0.0, x0 - 1.5 * w)), int(max(0.0, y0 - 1.0 * h))
+            bx1, by1 = int(min(float(w_img), x1)), int(min(float(h_img), y1 + 0.2 * h))
+            region = image[by0:by1, bx0:bx1]
+            if region.shape[0] < 8 or region.shape[1] < 16:
+                continue
+            scale = min(2.0, 640.0 / max(region.shape[:2]))
+            big = cv2.resize(region, (int(region.shape[1] * scale), int(region.shape[0] * scale)),
+                             interpolation=cv2.INTER_CUBIC)
+            for tok in self._read_boxes(np.asarray(big, np.uint8), max_side=640):
+                a, b, c, d = tok.box
+                found.append(TextToken(text=tok.text, confidence=tok.confidence,
+                                       box=(bx0 + a / scale, by0 + b / scale, bx0 + c / scale,
+                                            by0 + d / scale), char_probs=tok.char_probs))
+        return found
+
+
+def _digits(text: str) -> str | None:
+    s = "".join(ch for ch in text if ch.isalnum())
+    return s if s.isdigit() else None
 
 
 def vote_across(results: Sequence[ContainerImageResult]) -> list[VotedCode]:

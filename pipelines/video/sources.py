@@ -309,6 +309,11 @@ class RobotSource:
         self.size = frames.size
         self.frames_without_pose = 0
 
+    @property
+    def reconnects(self) -> int:
+        """Reconnects of the underlying stream (0 for files)."""
+        return int(getattr(self._frames, "reconnects", 0))
+
     def read(self) -> Frame | None:
         while True:
             f = self._frames.read()

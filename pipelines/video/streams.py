@@ -176,8 +176,7 @@ class StreamWorker:
 
     def status(self) -> dict[str, Any]:
         g, a = self._grabber, self._analysis
-        src = g.source if g is not None else None
-        inner = getattr(getattr(src, "_frames", src), "reconnects", 0)
+        inner = int(getattr(g.source, "reconnects", 0)) if g is not None else 0
         return {"name": self.spec.name, "done": self._done.is_set(), "error": self._error,
                 "read": g.stats.read if g else 0, "dropped": g.stats.dropped if g else 0,
                 "processed": a.stats.frames if a else 0,

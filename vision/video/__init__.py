@@ -5,7 +5,8 @@ Pieces (each its own module, composed by :mod:`vision.video.analyzer`):
 - :mod:`~vision.video.lighting`: low-light detection/enhancement, photometric gain estimation;
 - :mod:`~vision.video.egomotion`: frame-to-frame camera motion (2x3 affine) for moving cameras;
 - :mod:`~vision.video.background`: gain-compensated running-Gaussian background model that can be
-  warped by ego-motion and frozen under tracked objects;
+  warped by ego-motion and frozen under tracked objects; :mod:`~vision.video.ghosts` tells
+  ghosts (the background's own content) from real objects;
 - :mod:`~vision.video.blobs`, :mod:`~vision.video.hog`: motion blobs -> boxes, HOG person check;
 - :mod:`~vision.video.tracker`: ByteTrack-style multi-object tracker with stable ids;
 - :mod:`~vision.video.zones`, :mod:`~vision.video.events`, :mod:`~vision.video.abandoned`: zones,

@@ -27,6 +27,7 @@ CCPD = [
 ]
 CROPS = ["皖A56384", "皖AB003S", "皖ANP523"]
 CONTAINERS = [("alim_2009241555062080810.jpg", "MSKU4135329", "22G1"),
+              ("alim_2010141718465080810.jpg", "CADU4006525", "42G1"),  # owner code re-found
               ("alim_2010141731412080810.jpg", "GLDU5416136", "22G1")]
 
 
