@@ -11,8 +11,10 @@ first (through Triton), and the synthetic identities reproduce their mean vector
 spread, same-person distance (median of the real genuine pairs) and different-person distance
 (median of the real impostor pairs). Each identity has two templates; queries are a third,
 fresh template of an enrolled identity. Recall@1 = the index returns the same template id as
-exact search (``IndexFlatL2``). Latency: one query per call (as a gate asks), all cores; and
-batched (1000 per call) for throughput. Memory: resident-set growth while building.
+exact search (``IndexFlatL2``). Latency: one query per call (as a gate asks) with all cores
+and with one OpenMP thread (a server answering concurrent requests; on a busy machine the
+OpenMP barriers of a multi-threaded single query cost more than they save), and batched (1000
+per call) for throughput. Memory: resident-set growth while building.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kouan.realdata import realdata_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-REAL = Path(os.environ.get("REALDATA_DIR", ROOT.parent / "shared" / "realdata")) / "faces"
+REAL = realdata_dir() / "faces"
 
 
 def _rss_mb() -> float:
@@ -143,10 +147,22 @@ def synthetic(n_templates: int, n_queries: int, stats: dict[str, Any],
     return data.astype(np.float32), queries.astype(np.float32)
 
 
+def _single_query_times(index: Any, queries: npt.NDArray[np.float32]) -> list[float]:
+    out = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q[None], 1)
+        out.append(time.perf_counter() - t)
+    return out
+
+
 def search_part(sizes: list[int], n_queries: int, stats: dict[str, Any]) -> list[dict[str, Any]]:
+    import faiss
+
     from pipelines.faces.index import FaissIndex, IndexKind, IndexSpec, choose_spec, ivf_cells
 
     rows: list[dict[str, Any]] = []
+    threads = faiss.omp_get_max_threads()
     for n in sizes:
         data, queries = synthetic(n, n_queries, stats)
         ids = np.arange(n, dtype=np.int64)
@@ -178,12 +194,14 @@ def search_part(sizes: list[int], n_queries: int, stats: dict[str, Any]) -> list
                 t = time.perf_counter()
                 _, got = index.search(queries, 1)
                 batch_ms = 1e3 * (time.perf_counter() - t) / len(queries)
-                single = []
                 # exact search costs ~n*128 flops per query: fewer timed single queries
-                for q in queries[:50 if label == "flat" else 200]:
-                    t = time.perf_counter()
-                    index.search(q[None], 1)
-                    single.append(time.perf_counter() - t)
+                few = queries[:50 if label == "flat" else 200]
+                single = _single_query_times(index, few)
+                faiss.omp_set_num_threads(1)  # one thread per request: no OpenMP barriers
+                try:
+                    single1 = _single_query_times(index, few)
+                finally:
+                    faiss.omp_set_num_threads(threads)
                 if truth is None:
                     truth = got[:, 0].copy()
                     flat_single_ms = 1e3 * float(np.median(single))
@@ -196,6 +214,8 @@ def search_part(sizes: list[int], n_queries: int, stats: dict[str, Any]) -> list
                        "ms_per_query_single_median": round(1e3 * float(np.median(single)), 3),
                        "ms_per_query_single_p95": round(1e3 * float(np.percentile(single, 95)),
                                                         3),
+                       "ms_per_query_single_1thread_median":
+                           round(1e3 * float(np.median(single1)), 3),
                        "ms_per_query_batched": round(batch_ms, 4)}
                 single_ms = 1e3 * float(np.median(single))
                 row["speedup_vs_flat_single"] = round((flat_single_ms or 0) / single_ms, 1)

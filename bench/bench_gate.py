@@ -40,6 +40,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from kouan.realdata import realdata_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 Img = npt.NDArray[np.uint8]
 sys.path.insert(0, str(ROOT))
@@ -231,7 +233,7 @@ def run_latency(client: Any, realdata: Path, n: int) -> dict[str, Any]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--realdata", type=Path, default=ROOT.parent / "shared" / "realdata")
+    p.add_argument("--realdata", type=Path, default=realdata_dir())
     p.add_argument("--passages", type=int, default=20)
     p.add_argument("--skip-baseline", action="store_true")
     a = p.parse_args()

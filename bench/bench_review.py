@@ -33,9 +33,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from kouan.realdata import realdata_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-REALDATA = ROOT.parent / "shared" / "realdata"
+REALDATA = realdata_dir()
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

@@ -37,12 +37,14 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from kouan.realdata import realdata_dir
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-REAL = ROOT.parent / "shared" / "realdata" / "xray_baggage"
+REAL = realdata_dir() / "xray_baggage"
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402

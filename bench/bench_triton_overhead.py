@@ -42,6 +42,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper
 
+from kouan.realdata import realdata_dir
 from serving import ppocr
 from serving.bundled import prepare_repository
 from serving.client import TritonClient
@@ -51,7 +52,7 @@ from serving.repository import write_config
 from vision.ocr_rec_preprocess import rec_batch
 
 Array = npt.NDArray[Any]
-CROP = Path("/work/shared/realdata/plates_cn/lprnet_crops/皖AS6W73.jpg")
+CROP = realdata_dir() / "plates_cn/lprnet_crops/皖AS6W73.jpg"
 RESULTS = Path(__file__).resolve().parent / "results" / "triton_overhead.json"
 NOBATCH = f"{ppocr.MODEL_NAME}_nobatch"
 GREEDY = f"{ppocr.MODEL_NAME}_greedy"

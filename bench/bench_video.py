@@ -37,9 +37,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from kouan.realdata import realdata_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-REAL = ROOT.parent / "shared" / "realdata" / "video"
+REAL = realdata_dir() / "video"
 ANN = json.loads((ROOT / "tests" / "data" / "video" / "counting_annotations.json").read_text())
 INTEL = "intel_one-by-one-person-detection.mp4"
 RULES_720 = {"camera": "bench", "zones": [{"name": "table", "polygon": [

@@ -20,11 +20,12 @@ from rich.table import Table
 
 from kouan.config import Settings
 from kouan.errors import KouanError
+from kouan.realdata import realdata_dir
 from kouan.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
 
 
 @dataclass
@@ -132,7 +133,7 @@ def run_demo(settings: Settings, *, realdata: Path | None = None,
     from serving.connect import triton_session
 
     console = console or Console()
-    realdata = realdata or DEFAULT_REALDATA
+    realdata = realdata or realdata_dir()
     if not realdata.is_dir():
         raise KouanError(f"real sample data not found at {realdata}")
     results: list[SectionResult] = []

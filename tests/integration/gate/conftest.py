@@ -4,7 +4,6 @@ client whose app has the gate routes and that Triton attached."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from kouan.api.app import create_app
 from kouan.config import Settings
+from kouan.realdata import realdata_dir as find_realdata
 from kouan.services import Services
 from pipelines.gate.ocr import GateOcr
 from serving import gate_api
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def realdata_dir() -> Path:
-    return Path(os.environ.get("REALDATA_DIR", ROOT.parent / "shared" / "realdata"))
+    return find_realdata()
 
 
 @pytest.fixture(scope="session")

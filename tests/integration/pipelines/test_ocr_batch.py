@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from kouan.realdata import realdata_dir
 from pipelines.ocr.batch import ocr_files
 from serving.embedded import EmbeddedTriton
 
-PLATES = Path(__file__).resolve().parents[3].parent / "shared" / "realdata" / "plates_cn"
+PLATES = realdata_dir() / "plates_cn"
 
 
 @pytest.mark.integration

@@ -15,6 +15,7 @@ from minio import Minio
 from kouan.cli.main import main
 from kouan.config import Settings
 from kouan.domain import EvidenceEvent, FindingType
+from kouan.realdata import realdata_dir
 from kouan.services import Services
 from pipelines.scan.analyze import ScanResult
 from pipelines.scan.decode import scan_refs
@@ -25,7 +26,7 @@ from serving.embedded import EmbeddedTriton
 from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY, WeedServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-REAL = Path(__file__).resolve().parents[4] / "shared" / "realdata" / "xray_baggage"
+REAL = realdata_dir() / "xray_baggage"
 REAL_FILES = ("sixray_white/P00008.jpg", "negatives/N0000001.jpg", "gdxray_full/B0046_0004.png")
 
 

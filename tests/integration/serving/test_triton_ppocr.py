@@ -6,7 +6,6 @@ import json
 import re
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -17,6 +16,7 @@ import pytest
 
 from kouan.cli.main import main
 from kouan.config import get_settings
+from kouan.realdata import realdata_dir
 from serving import ppocr
 from serving.client import TritonClient
 from serving.embedded import EmbeddedTriton
@@ -25,7 +25,7 @@ from vision.ocr_rec_preprocess import rec_batch
 
 pytestmark = pytest.mark.integration
 
-PLATES = Path("/work/shared/realdata/plates_cn")
+PLATES = realdata_dir() / "plates_cn"
 # High-confidence crops (one pre-cropped LPRNet sample, one CCPD scene cropped by its label box).
 EXACT = [
     "lprnet_crops/皖AS6W73.jpg",

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from kouan.realdata import realdata_dir
 from kouan.services import Services
 from pipelines.video.demo import run_demo
 
 pytestmark = pytest.mark.slow
-REALDATA = Path(__file__).resolve().parents[3].parent / "shared" / "realdata"
+REALDATA = realdata_dir()
 
 
 def test_demo_patrol_stream_raises_an_intrusion_alarm(services: Services) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from datasets.video_synth import SynthConfig, generate
 from kouan.domain import Alarm
+from kouan.realdata import realdata_dir
 from kouan.services import Services
 from pipelines.video.sinks import ServicesSink
 from pipelines.video.sources import ReconnectPolicy
@@ -18,7 +19,7 @@ from pipelines.video.streams import StreamSpec, StreamSupervisor
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
-HIGHWAY = ROOT.parent / "shared" / "realdata" / "video" / "bgslibrary_video02.avi"
+HIGHWAY = realdata_dir() / "video" / "bgslibrary_video02.avi"
 ANN = json.loads((ROOT / "tests" / "data" / "video" / "counting_annotations.json").read_text())
 ROBOT_ANALYSIS = {"anchor": "center", "ego_motion": True, "detector": "motion",
                   "min_blob_area": 60, "blob_close_px": [3, 3], "merge_gap_px": 2,

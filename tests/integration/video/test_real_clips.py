@@ -12,6 +12,7 @@ import pytest
 
 from kouan.config import get_settings
 from kouan.domain import Alarm
+from kouan.realdata import realdata_dir
 from kouan.services import build_services
 from pipelines.video.config import parse_rules
 from pipelines.video.evaluate import score
@@ -22,7 +23,7 @@ from tests.fixtures.postgres import pg_url
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
-REAL = ROOT.parent / "shared" / "realdata" / "video"
+REAL = realdata_dir() / "video"
 ANN = json.loads((ROOT / "tests" / "data" / "video" / "counting_annotations.json").read_text())
 INTEL = "intel_one-by-one-person-detection.mp4"
 HIGHWAY = "bgslibrary_video02.avi"

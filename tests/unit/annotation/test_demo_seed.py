@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from annotation.demo import seed_review_demo
 from annotation.workstation import ReviewWorkstation
+from kouan.realdata import realdata_dir
 from kouan.services import Services
 
-REALDATA = Path(__file__).resolve().parents[3].parent / "shared" / "realdata"
+REALDATA = realdata_dir()
 
 
 @pytest.mark.slow

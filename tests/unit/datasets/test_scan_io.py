@@ -25,9 +25,10 @@ from datasets.scan_io import (
     save_tiff_stack,
     sniff_format,
 )
+from kouan.realdata import realdata_dir
 from vision.xray import encode_raw16
 
-REAL = Path("/work/shared/realdata/xray_baggage")
+REAL = realdata_dir() / "xray_baggage"
 
 
 def _raw(
