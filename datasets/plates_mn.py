@@ -33,6 +33,10 @@ FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/de
              Path("/usr/share/fonts/TTF"))
 FONT_NAMES = ("DejaVuSans-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSans.ttf",
               "DejaVuSansCondensed.ttf", "DejaVuSansMono-Bold.ttf")
+# Digits need no Cyrillic: any sans font adds shape variety (plate "1"s have a long flag).
+DIGIT_FONT_DIRS = (*FONT_DIRS, Path("/usr/share/fonts/truetype/liberation"))
+DIGIT_FONT_NAMES = (*FONT_NAMES, "LiberationSans-Bold.ttf", "LiberationSans-Regular.ttf",
+                    "LiberationSansNarrow-Bold.ttf", "LiberationSansNarrow-Regular.ttf")
 # Ulaanbaatar (У) registers most vehicles, so its plates are over-represented on the road.
 FIRST_LETTER_UB_SHARE = 0.5
 LINE_HEIGHT = 48
@@ -62,6 +66,13 @@ def find_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> list[Path]:
     return found
 
 
+def find_digit_fonts(dirs: tuple[Path, ...] = DIGIT_FONT_DIRS) -> list[Path]:
+    """Installed fonts from :data:`DIGIT_FONT_NAMES` (for the digits only); at least the
+    Cyrillic fonts of :func:`find_fonts`."""
+    found = [d / n for d in dirs for n in DIGIT_FONT_NAMES if (d / n).is_file()]
+    return found or find_fonts()
+
+
 def _covers(path: Path) -> bool:
     font = ImageFont.truetype(str(path), 32)
     missing = font.getmask("\uffff").getbbox()
@@ -77,10 +88,11 @@ def random_plate_text(rng: np.random.Generator) -> str:
 
 
 def _text_image(text: str, font: ImageFont.FreeTypeFont, ink: int, paper: int,
-                squeeze: float) -> Image.Image:
-    left, top, right, bottom = font.getbbox(text)
+                squeeze: float, stroke: int = 0) -> Image.Image:
+    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
     img = Image.new("L", (int(right - left + 4), int(bottom - top + 4)), paper)
-    ImageDraw.Draw(img).text((2 - left, 2 - top), text, font=font, fill=ink)
+    ImageDraw.Draw(img).text((2 - left, 2 - top), text, font=font, fill=ink,
+                             stroke_width=stroke, stroke_fill=ink)
     return img.resize((max(1, int(img.width * squeeze)), img.height))
 
 
@@ -101,9 +113,12 @@ def _emblem(rng: np.random.Generator, size: int, ink: int, paper: int,
     return img
 
 
-def render_plate(text: str, rows: int, rng: np.random.Generator,
-                 font_path: Path) -> npt.NDArray[np.uint8]:
-    """Flat plate (uint8 grey), white background, dark border, ``text`` in ``rows`` rows."""
+def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path,
+                 digit_font_path: Path | None = None, stroke: int = 0
+                 ) -> npt.NDArray[np.uint8]:
+    """Flat plate (uint8 grey), white background, dark border, ``text`` in ``rows`` rows;
+    digits in ``digit_font_path`` (default ``font_path``), strokes thickened by ``stroke``."""
+    digit_font = digit_font_path or font_path
     if rows not in (1, 2):
         raise ValueError(f"rows must be 1 or 2, got {rows}")
     if len(text) != 7:
@@ -113,9 +128,11 @@ def render_plate(text: str, rows: int, rng: np.random.Generator,
     squeeze = float(rng.uniform(0.7, 1.0))
     if rows == 1:
         h = 110
-        font = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.62, 0.78)))
-        digits = _text_image(text[:4], font, ink, paper, squeeze)
-        letters = _text_image(text[4:], font, ink, paper, squeeze)
+        size = int(h * rng.uniform(0.62, 0.78))
+        font = ImageFont.truetype(str(font_path), size)
+        digits = _text_image(text[:4], ImageFont.truetype(str(digit_font), size), ink, paper,
+                             squeeze, stroke)
+        letters = _text_image(text[4:], font, ink, paper, squeeze, stroke)
         emblem = _emblem(rng, int(h * 0.45), ink, paper, font_path)
         gap = int(h * rng.uniform(0.08, 0.2))
         w = digits.width + letters.width + emblem.width + 2 * gap + int(h * 0.4)
@@ -129,12 +146,12 @@ def render_plate(text: str, rows: int, rng: np.random.Generator,
     else:
         # real two-row plates: the letters are nearly as tall as the digits and fill the row
         w, h = 290, 210
-        big = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.40, 0.48)))
+        big = ImageFont.truetype(str(digit_font), int(h * rng.uniform(0.40, 0.48)))
         small = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.30, 0.38)))
-        digits = _text_image(text[:4], big, ink, paper, squeeze)
+        digits = _text_image(text[:4], big, ink, paper, squeeze, stroke)
         if rng.random() < 0.5:  # often printed as "15 37"
-            digits = _text_image(text[:2] + " " + text[2:4], big, ink, paper, squeeze)
-        letters = _text_image(text[4:], small, ink, paper, squeeze)
+            digits = _text_image(text[:2] + " " + text[2:4], big, ink, paper, squeeze, stroke)
+        letters = _text_image(text[4:], small, ink, paper, squeeze, stroke)
         emblem = _emblem(rng, int(h * 0.16), ink, paper, font_path)
         w = max(w, digits.width + 30, letters.width + emblem.width + 40)
         plate = Image.new("L", (w, h), paper)
@@ -205,9 +222,12 @@ def generate(seed: int, fonts: list[Path] | None = None,
         raise ValueError("two_row_share must be in [0, 1]")
     rng = np.random.default_rng(seed)
     font_paths = fonts or find_fonts()
+    digit_paths = find_digit_fonts() if fonts is None else font_paths
     while True:
         text = random_plate_text(rng)
         rows = 2 if rng.random() < two_row_share else 1
         font = font_paths[int(rng.integers(len(font_paths)))]
-        plate = degrade(render_plate(text, rows, rng, font), rng)
+        digit_font = digit_paths[int(rng.integers(len(digit_paths)))]
+        stroke = int(rng.integers(0, 3))
+        plate = degrade(render_plate(text, rows, rng, font, digit_font, stroke), rng)
         yield MnSample(image=to_line(plate, rows), text=text, rows=rows)

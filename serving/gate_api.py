@@ -124,11 +124,17 @@ def build_router() -> APIRouter:
         Everything received is stored as evidence under the passage id."""
         decl = _declaration(declaration)
         services = get_services(request)
-        if passage_id is not None:
+        if passage_id is not None:  # a retry: answer what was decided the first time
             try:
-                return PassageAnswer.model_validate(load_answer(services, passage_id))
+                stored = load_answer(services, passage_id)
             except UnknownCase:
-                pass
+                stored = None
+            if stored is not None and "rejected" in stored:
+                raise HTTPException(status.HTTP_409_CONFLICT,
+                                    f"passage {passage_id} was refused earlier "
+                                    f"({stored['rejected']}); send it with a new passage_id")
+            if stored is not None:
+                return PassageAnswer.model_validate(stored)
         if not plate_images and not container_images:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 "no images: send plate_images and/or container_images")

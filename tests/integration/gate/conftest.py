@@ -56,9 +56,7 @@ def gate_ocr(gate_client: TritonClient) -> GateOcr:
 @pytest.fixture
 def gate_api_client(settings: Settings, services: Services,
                     gate_client: TritonClient) -> Iterator[TestClient]:
-    app = create_app(settings, services)
-    if not any(getattr(r, "path", "") == "/v1/passages" for r in app.routes):
-        app.include_router(gate_api.build_router())
+    app = create_app(settings, services)  # includes the gate routes
     gate_api.attach(app, gate_client)
     with TestClient(app) as client:
         yield client

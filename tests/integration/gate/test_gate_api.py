@@ -128,6 +128,10 @@ def test_bad_images_are_refused_but_recorded(gate_api_client: TestClient, token_
     assert len(case["records"]) >= 3
     got = gate_api_client.get(f"/v1/passages/{pid}", headers=auth)
     assert got.status_code == 409 and phrase in got.json()["detail"]
+    # retrying the refused passage id is a conflict, not a crash
+    again = gate_api_client.post("/v1/passages", headers=auth, files=[("plate_images", upload)],
+                                 data={"declaration": declaration(), "passage_id": pid})
+    assert again.status_code == 409 and "new passage_id" in again.json()["detail"]
 
 
 @pytest.mark.parametrize(("data", "status", "phrase"), [
@@ -177,12 +181,8 @@ def test_roles_and_unknown(gate_api_client: TestClient, token_for: Any) -> None:
 
 def test_no_inference_server_is_503(settings: Any, services: Services, token_for: Any) -> None:
     from kouan.api.app import create_app
-    from serving import gate_api
 
-    app = create_app(settings, services)
-    if not any(getattr(r, "path", "") == "/v1/passages" for r in app.routes):
-        app.include_router(gate_api.build_router())
-    with TestClient(app) as client:
+    with TestClient(create_app(settings, services)) as client:  # no Triton attached
         r = client.post("/v1/passages", headers=token_for(Role.GATE),
                         files=[("plate_images", ("a.jpg", _jpeg(), "image/jpeg"))],
                         data={"declaration": declaration()})

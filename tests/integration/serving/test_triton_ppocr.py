@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -138,8 +139,14 @@ def test_dynamic_batching_merges_concurrent_requests(
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         outputs = list(pool.map(call, inputs))
-    inferences = _metric(triton_server.metrics_url, "nv_inference_count", name) - count0
-    executions = _metric(triton_server.metrics_url, "nv_inference_exec_count", name) - exec0
+    # Triton publishes its counters shortly after the replies; poll until they settle.
+    deadline = time.monotonic() + 10.0
+    while True:
+        inferences = _metric(triton_server.metrics_url, "nv_inference_count", name) - count0
+        executions = _metric(triton_server.metrics_url, "nv_inference_exec_count", name) - exec0
+        if inferences >= 16 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert inferences == 16
     assert executions < inferences, "no two requests were executed as one batch"
     # Each caller got the rows of its own input back (the runner splits merged batches).
