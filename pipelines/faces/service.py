@@ -17,7 +17,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from kouan.config import Settings
 from kouan.domain import (
@@ -140,31 +139,41 @@ class FaceService:
             raise UsageError(f"at most {MAX_ENROL_IMAGES} images per enrolment")
         g = (self.galleries.create(gallery, kind) if kind is not None
              and gallery not in self.galleries.names() else self.galleries.open(gallery))
+        try:
+            known = g.get_subject(subject_id)
+        except UnknownSubject:
+            known = None
+        seen = {t.source_sha256 for t in known.templates} if known else set()
+        fresh: list[tuple[str, bytes, str]] = []
+        for name, data in images:  # the same photo twice adds nothing
+            sha = sha256_hex(data)
+            if sha not in seen:
+                seen.add(sha)
+                fresh.append((name, data, sha))
         faces: list[Face] = []
-        for name, data in images:
+        for name, data, _ in fresh:
             face, _ = self.analyzer.one_face(data, name, min_side=self.config.min_enrol_face_px)
             faces.append(face)
+        skipped = len(images) - len(fresh)
+        if not fresh:
+            return {"gallery": gallery, "id": subject_id,
+                    "templates": len(known.templates) if known else 0, "added": 0,
+                    "already_enrolled": skipped, "faces": []}
         emb = np.stack([f.embedding for f in faces])
-        existing = self._existing_templates(g, subject_id)
+        existing = known.embeddings() if known else np.zeros((0, 128), np.float32)
         pool = np.concatenate([existing, emb]) if len(existing) else emb
         bad = [i - len(existing) for i in inconsistent_members(pool, self.config.match_threshold)
                if i >= len(existing)]
         if bad:
-            names = ", ".join(images[i][0] for i in bad)
+            names = ", ".join(fresh[i][0] for i in bad)
             raise FaceInputError(f"enrolment refused: {names} do(es) not match the other photos "
                                  f"of {subject_id!r} (distance > {self.config.match_threshold})")
-        subject = g.enroll(subject_id, emb, [sha256_hex(d) for _, d in images], display_name)
+        subject = g.enroll(subject_id, emb, [sha for _, _, sha in fresh], display_name)
         self._ledger(new_id("fen"), "face_enrol", actor, gallery=gallery, id=subject_id,
-                     photos=len(images))
+                     photos=len(fresh))
         return {"gallery": gallery, "id": subject_id, "templates": len(subject.templates),
-                "added": len(images), "faces": [f.box_json() for f in faces]}
-
-    @staticmethod
-    def _existing_templates(g: Gallery, subject_id: str) -> npt.NDArray[np.float32]:
-        try:
-            return g.get_subject(subject_id).embeddings()
-        except UnknownSubject:
-            return np.zeros((0, 128), dtype=np.float32)
+                "added": len(fresh), "already_enrolled": skipped,
+                "faces": [f.box_json() for f in faces]}
 
     def remove(self, gallery: str, subject_id: str, actor: Actor) -> dict[str, Any]:
         removed = self.galleries.open(gallery).remove(subject_id)

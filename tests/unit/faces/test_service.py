@@ -56,6 +56,9 @@ def test_no_hit_keeps_only_an_expiring_probe(svc: FaceService, services: Service
                                              faces_dir: Path) -> None:
     svc.enroll("wl", "obama", [("o", read(faces_dir, "face_recognition/obama.jpg"))], SUP,
                kind=GalleryKind.WATCHLIST)
+    again = svc.enroll("wl", "obama", [("o", read(faces_dir, "face_recognition/obama.jpg"))],
+                       SUP)
+    assert (again["added"], again["already_enrolled"], again["templates"]) == (0, 1, 1)
     miss = svc.identify("wl", read(faces_dir, "face_recognition/biden.jpg"), GATE)
     assert miss["faces"][0]["match"] is None and miss["findings"] == []
     assert miss["faces"][0]["score"] < 0.5
