@@ -100,12 +100,28 @@ def _patrol_video(ctx: DemoContext) -> dict[str, Any]:
     return video_demo(ctx.services, ctx.triton, ctx.realdata)
 
 
+def _smart_gate(ctx: DemoContext) -> dict[str, Any]:
+    """Lane passages: plates and container codes read through Triton, matched to declarations."""
+    from pipelines.gate.demo import run_demo as gate_demo
+
+    return gate_demo(ctx.services, ctx.triton, ctx.realdata)
+
+
+def _faces(ctx: DemoContext) -> dict[str, Any]:
+    """A staff gate (allow, deny) and a watchlist check (hit, miss) on real faces."""
+    from pipelines.faces.demo import run_demo as faces_demo
+
+    return faces_demo(ctx.services, ctx.triton, ctx.realdata)
+
+
 def sections() -> list[Section]:
     """The capabilities the demo runs, in order (each added when it is built)."""
     return [
         ("Plate OCR: Ray + Triton (real crops)", _plate_ocr),
         ("Synthetic scans: X-ray, cargo, backscatter, CT", _generated_scans),
         ("Review queue: scans for reviewers", _review_queue),
+        ("Smart gate: plates, containers, declarations", _smart_gate),
+        ("Faces: staff gate and watchlist", _faces),
         ("Perimeter and patrol video", _patrol_video),
     ]
 

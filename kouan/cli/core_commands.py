@@ -131,6 +131,8 @@ def serve(
 
     from kouan.api.app import create_app
     from kouan.evidence.sealer import PeriodicSealer
+    from serving import faces_api, gate_api
+    from serving.connect import triton_session
 
     settings = get_settings()
     svc = _services(settings)
@@ -140,8 +142,14 @@ def serve(
     svc.relay.start()
     sealer.start()
     try:
-        uvicorn.run(create_app(settings, svc), host=host or settings.api_host,
-                    port=port or settings.api_port, log_level=settings.log_level.lower())
+        # The gate and face routes infer through the configured Triton (embedded unless
+        # KOUAN_TRITON_URL is set), kept up for as long as the API serves.
+        with triton_session(settings) as client:
+            app = create_app(settings, svc)
+            gate_api.attach(app, client)
+            faces_api.attach(app, client)
+            uvicorn.run(app, host=host or settings.api_host, port=port or settings.api_port,
+                        log_level=settings.log_level.lower())
     finally:
         sealer.stop()
         svc.close()

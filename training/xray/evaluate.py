@@ -156,8 +156,12 @@ def evaluate_real_run(scorer: Scorer, size: int, classes: tuple[str, ...], real_
                                                   w["auc"])},
                   out / "roc_real.png", "real SIXray (same export), image level")
     tiles = []
-    picks = [fp for fp in per_file if not fp[0].rel.startswith("negatives/")][:12]
-    picks += [fp for fp in per_file if fp[0].rel.startswith("negatives/")][:4]
+    from training.xray.real_eval import POSITIVE_SETS
+
+    picks = []
+    for name in (*POSITIVE_SETS, "negatives"):  # a few of every kind, same order each run
+        picks += [fp for fp in per_file if fp[0].rel.startswith(name + "/")][:3]
+    picks = picks[:16]
     for f, p in picks:
         d = p.detections.select(p.detections.scores >= BOX_THRESHOLD)
         truth = np.array([f.box], np.float32) if f.box else None

@@ -219,9 +219,19 @@ def assemble_codes(tokens: list[TextToken]) -> list[AssembledCode]:
     found.sort(key=lambda c: (-rank[c.check_digit_ok], -c.confidence))
     unique: list[AssembledCode] = []
     for c in found:
-        if all(c.code != u.code for u in unique):
+        # a failing reading of the same boxes as a passing one is just a worse joining
+        shadowed = c.check_digit_ok is False and any(
+            u.check_digit_ok is not False and _overlap(c.box, u.box) for u in unique)
+        if not shadowed and all(c.code != u.code for u in unique):
             unique.append(c)
     return unique
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return smaller > 0 and ix * iy >= 0.5 * smaller
 
 
 def serial_only(tokens: list[TextToken]) -> list[str]:

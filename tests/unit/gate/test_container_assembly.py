@@ -41,6 +41,12 @@ def test_assemble(tokens: list[TextToken], code: str, check_ok: bool | None,
     assert (best.size_type.code if best.size_type else None) == size_type
 
 
+def test_invalid_joining_of_the_same_boxes_is_dropped() -> None:
+    tokens = [tok("PSLU2", (1082, 211, 1254, 276)), tok("206008", (1227, 213, 1393, 275)),
+              tok("8", (1405, 213, 1447, 271))]
+    assert [c.code for c in assemble_codes(tokens)] == ["PSLU2060088"]
+
+
 def test_garbage_is_not_a_code() -> None:
     # letters coerced into digits everywhere: passing the check digit would be luck
     tokens = [tok("HUZ", (0, 0, 30, 20)), tok("EARTOOL", (35, 0, 120, 20))]
