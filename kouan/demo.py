@@ -186,10 +186,28 @@ def run_demo(settings: Settings, *, realdata: Path | None = None,
     return results
 
 
+def _compact(value: Any, width: int = 110) -> str:
+    """One readable line per item: scalars as they are, nested parts shortened."""
+
+    def flat(v: Any) -> str:
+        if isinstance(v, dict):
+            text = ", ".join(f"{k}={flat(x)}" for k, x in v.items()
+                             if not isinstance(x, dict | list) or len(str(x)) < 40)
+        elif isinstance(v, list):
+            text = "[" + ", ".join(flat(x) for x in v) + "]"
+        else:
+            text = str(v)
+        return text if len(text) <= width else text[:width - 1] + "…"
+
+    if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+        return f"{len(value)}\n" + "\n".join(f"  - {flat(x)}" for x in value)
+    return flat(value)
+
+
 def print_summary(results: list[SectionResult], settings: Settings, console: Console) -> None:
     table = Table("section", "what it did", "s", title="Kouan demo summary", show_lines=True)
     for r in results:
-        lines = "\n".join(f"{k}: {v}" for k, v in r.summary.items())
+        lines = "\n".join(f"{k}: {_compact(v)}" for k, v in r.summary.items())
         table.add_row(r.title, lines, f"{r.seconds:.1f}")
     console.print(table)
     console.print(f"data dir: {settings.data_dir}")
