@@ -40,6 +40,8 @@ DIGIT_FONT_NAMES = (*FONT_NAMES, "LiberationSans-Bold.ttf", "LiberationSans-Regu
 # Ulaanbaatar (У) registers most vehicles, so its plates are over-represented on the road.
 FIRST_LETTER_UB_SHARE = 0.5
 LINE_HEIGHT = 48
+# Bump when the rendering changes, so cached sets (training --cache-dir) are not reused.
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)

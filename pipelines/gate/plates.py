@@ -92,7 +92,8 @@ def _merge_two_rows(boxes: list[TextBox]) -> list[Quad]:
             bx0, by0, bx1, by1 = bottom.xyxy()
             gap = by0 - ty1
             overlap = min(tx1, bx1) - max(tx0, bx0)
-            if (-0.3 * (ty1 - ty0) <= gap <= 0.8 * (ty1 - ty0)
+            # detector boxes are grown ("unclipped"), so stacked rows often overlap a little
+            if (-0.5 * (ty1 - ty0) <= gap <= 0.8 * (ty1 - ty0)
                     and overlap >= 0.5 * min(tx1 - tx0, bx1 - bx0)):
                 x0, x1 = min(tx0, bx0), max(tx1, bx1)
                 merged.append(np.array([[x0, ty0], [x1, ty0], [x1, by1], [x0, by1]],
@@ -138,10 +139,11 @@ class PlateReader:
             crops.append(crop)
             colours.append(plate_colour(tight))
         cn_probs = self.ocr.recognize(crops)
-        mn_idx = [i for i, col in enumerate(colours) if col in ("white", "black")]
-        mn_probs = self.ocr.recognize_mn([crops[i] for i in mn_idx]) if (
-            self.use_mongolian and mn_idx) else []
-        mn_by_idx = dict(zip(mn_idx, mn_probs, strict=False))
+        # white/grey and black regions may be Mongolian plates: the CRNN reads them too
+        mn_idx = [i for i, col in enumerate(colours) if col in ("white", "black")] if (
+            self.use_mongolian) else []
+        mn_probs = self.ocr.recognize_mn([crops[i] for i in mn_idx]) if mn_idx else []
+        mn_by_idx = dict(zip(mn_idx, mn_probs, strict=True))
         results: list[PlateResult] = []
         for i, c in enumerate(cands):
             options = [read_cn(cn_probs[i], self.ocr.rec_index, colours[i], c.rows)]

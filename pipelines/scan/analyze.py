@@ -180,7 +180,9 @@ class ScanAnalyzer:
 
     def _materials(self, d: DecodedScan, box: tuple[float, float, float, float]) -> str:
         if d.low is None or d.high is None:
-            return region_material(d.rgb, box) if d.rgb is not None else "unknown"
+            if d.modality is Modality.XRAY_SINGLE_ENERGY or d.rgb is None:
+                return "unknown"  # one energy carries no material information
+            return region_material(d.rgb, box)
         x1, y1, x2, y2 = (int(round(v)) for v in box)
         lo, hi = d.low[y1:y2, x1:x2], d.high[y1:y2, x1:x2]
         if lo.size == 0:

@@ -28,7 +28,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from datasets.plates_mn import generate
+from datasets.plates_mn import GENERATOR_VERSION, generate
 from training.plate_recognizer.model import PlateCRNN, WithSoftmax
 from vision.ocr_ctc import ctc_greedy_decode
 from vision.plates.mn_rec import MN_CHARSET, MN_INPUT_HEIGHT, MN_INPUT_WIDTH, mn_preprocess
@@ -63,9 +63,11 @@ def build_set(n: int, seed: int, cache_dir: Path | None = None
               ) -> tuple[npt.NDArray[np.float32], list[str]]:
     """``n`` synthetic lines, preprocessed: float32 ``[n, 1, 32, 128]`` and their texts.
 
-    With ``cache_dir`` the set is kept in ``<cache_dir>/mn_<n>_<seed>.npz`` (generation is the
-    slow part and is fully determined by ``n`` and ``seed``)."""
-    cache = cache_dir / f"mn_{n}_{seed}.npz" if cache_dir is not None else None
+    With ``cache_dir`` the set is kept in ``<cache_dir>/mn_g<generator version>_<n>_<seed>.npz``
+    (generation is the slow part and is fully determined by the generator, ``n`` and ``seed``).
+    """
+    name = f"mn_g{GENERATOR_VERSION}_{n}_{seed}.npz"
+    cache = cache_dir / name if cache_dir is not None else None
     if cache is not None and cache.is_file():
         with np.load(cache) as z:
             return z["x"].astype(np.float32), [str(t) for t in z["texts"]]

@@ -25,6 +25,12 @@ from vision.plates.grammar import PlateTemplate
 
 NEG = -1e9
 IGNORABLE = " ·•.-:"
+# A marker position (at most MARKER_MAX_CHARS allowed characters: 挂, 学, 警, 港/澳, 粤, Z)
+# none of whose characters reaches MIN_POSITION_PROB at any step rules its template out early;
+# that keeps decoding cheap (7 Chinese templates a crop). Broad positions are never ruled out:
+# an unseen province still yields a reading, with a low confidence on that character.
+MIN_POSITION_PROB = 1e-3
+MARKER_MAX_CHARS = 2
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,16 @@ class CharsetIndex:
                                   dtype=np.int64)
 
 
-def _blank_logp(logp: npt.NDArray[np.float64], cs: CharsetIndex) -> npt.NDArray[np.float64]:
-    lb = logp[:, cs.blank]
+def _log(p: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    return np.asarray(np.log(np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1.0)))
+
+
+def _blank_logp(probs: npt.NDArray[Any], cs: CharsetIndex) -> npt.NDArray[np.float64]:
+    """Per-step log-probability of "no character": blank or an ignorable separator."""
+    pb = probs[:, cs.blank]
     if cs.ignorable.size:
-        lb = np.maximum(lb, logp[:, cs.ignorable].max(axis=1))
-    return np.asarray(lb, dtype=np.float64)
+        pb = np.maximum(pb, probs[:, cs.ignorable].max(axis=1))
+    return _log(pb)
 
 
 def decode_template(
@@ -85,8 +96,9 @@ def decode_template(
 ) -> ConstrainedReading | None:
     """Best path of ``probs`` ``[T, C]`` that emits exactly ``template``'s positions in order.
 
-    Returns ``None`` when the template cannot be spelled (a position whose characters are all
-    missing from the charset, or fewer time steps than characters).
+    Returns ``None`` when the template cannot be spelled: a position whose characters are all
+    missing from the charset, a marker position never reaching :data:`MIN_POSITION_PROB`, or
+    fewer time steps than characters.
     """
     if probs.ndim != 2 or probs.shape[1] != cs.size:
         raise ValueError(f"probs must be [T, {cs.size}], got {probs.shape}")
@@ -105,9 +117,14 @@ def decode_template(
     for i, chars in enumerate(pos_chars):
         cls[i, :len(chars)] = [cs.index[c] for c in chars]
         valid[i, :len(chars)] = True
-    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
-    lb = _blank_logp(logp, cs)
-    emit = np.where(valid[None], logp[:, cls], NEG)  # [T, L, K]
+    # only the columns the template can emit are needed (the charset may have 18k classes)
+    p_emit = probs[:, cls]  # [T, L, K]
+    seen = np.where(valid[None], p_emit, 0.0).max(axis=(0, 2))  # best chance per position
+    markers = valid.sum(axis=1) <= MARKER_MAX_CHARS
+    if bool((markers & (seen < MIN_POSITION_PROB)).any()):
+        return None  # e.g. the trailer template when no step shows any sign of 挂
+    lb = _blank_logp(probs, cs)
+    emit = np.where(valid[None], _log(p_emit), NEG)
     # same[i, k, k'] : char k at position i equals char k' at position i-1 (needs a blank between)
     same = np.zeros((n_pos, width, width), dtype=bool)
     for i in range(1, n_pos):
@@ -166,7 +183,7 @@ def decode_template(
     if min(picked) < 0:
         return None
     text = "".join(pos_chars[i][k] for i, k in enumerate(picked))
-    greedy = float(np.maximum(logp.max(axis=1), lb).sum())
+    greedy = float(np.maximum(_log(probs.max(axis=1)), lb).sum())
     return ConstrainedReading(template=template, text=text, char_conf=tuple(conf),
                               log_score=float(best), greedy_log_score=greedy)
 

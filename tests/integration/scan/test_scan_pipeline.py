@@ -108,6 +108,7 @@ def test_analyze_cli_on_real_samples(triton_server: EmbeddedTriton, tmp_path: Pa
         assert 0.0 <= js["threat_score"] <= 1.0
     grey = next(js for js in lines if js["file"].endswith(".png"))
     assert grey["modality"] == "xray_single_energy"
+    assert all(d["material"] == "unknown" for d in grey["detections"])
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff" + b"\x00" * 10)
     assert main(["scan", "analyze", "--json", str(bad)]) == 2
