@@ -117,7 +117,6 @@ def test_pseudo_colour_and_backscatter_loaders(tmp_path: Path) -> None:
         load_backscatter(tmp_path / "c.dat")
 
 
-@pytest.mark.skipif(not REAL.exists(), reason="shared real data not mounted")
 def test_real_samples_load() -> None:
     img = load_pseudo_colour(REAL / "sixray" / "P00001.jpg")
     assert img.shape == (549, 681, 3)
