@@ -26,8 +26,6 @@ from kouan.services import Services, build_services
 log = logging.getLogger(__name__)
 
 
-
-
 @dataclass
 class DemoContext:
     settings: Settings
@@ -93,6 +91,14 @@ def _review_queue(ctx: DemoContext) -> dict[str, Any]:
     return seed_review_demo(ctx.services, ctx.realdata)
 
 
+def _scan_atr(ctx: DemoContext) -> dict[str, Any]:
+    """Generated and real scans through the Ray scan pipeline: threats, empty-container and
+    manifest findings, CT segmentation, a quarantined corrupt file, idempotent re-ingest."""
+    from pipelines.scan.demo import run_demo as scan_demo
+
+    return scan_demo(ctx.services, ctx.triton, ctx.realdata)
+
+
 def _patrol_video(ctx: DemoContext) -> dict[str, Any]:
     """A patrol-robot stream with a restricted-zone intrusion, and a real perimeter clip."""
     from pipelines.video.demo import run_demo as video_demo
@@ -120,6 +126,7 @@ def sections() -> list[Section]:
         ("Plate OCR: Ray + Triton (real crops)", _plate_ocr),
         ("Synthetic scans: X-ray, cargo, backscatter, CT", _generated_scans),
         ("Review queue: scans for reviewers", _review_queue),
+        ("Scan ATR: Ray pipeline, Triton detector, findings", _scan_atr),
         ("Smart gate: plates, containers, declarations", _smart_gate),
         ("Faces: staff gate and watchlist", _faces),
         ("Perimeter and patrol video", _patrol_video),
@@ -145,6 +152,7 @@ def run_demo(settings: Settings, *, realdata: Path | None = None,
              console: Console | None = None) -> list[SectionResult]:
     """Run every section; raise on the first failure (the demo never hides a broken part)."""
     import ray
+    import ray.data
 
     from serving.connect import triton_session
 
@@ -158,6 +166,7 @@ def run_demo(settings: Settings, *, realdata: Path | None = None,
     try:
         # Ray Data's per-dataset progress logs drown the summary; the spinner shows progress.
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+        ray.data.DataContext.get_current().enable_progress_bars = False
         if not ray.is_initialized():
             ray.init(address=settings.ray_address, num_cpus=settings.ray_num_cpus,
                      include_dashboard=False, log_to_driver=False, configure_logging=False)

@@ -27,6 +27,7 @@ def test_demo_runs_then_verify_detects_one_flipped_byte(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "Kouan demo summary" in demo.stdout
     assert "exact plate reads" in demo.stdout and "review items queued" in demo.stdout
+    assert "Scan ATR" in demo.stdout and "unreadable quarantined" in demo.stdout
 
     ok = _kouan(["evidence", "verify"], data, timeout=300)
     assert ok.returncode == 0, ok.stdout + ok.stderr
