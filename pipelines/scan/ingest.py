@@ -114,9 +114,10 @@ def ingest_refs(refs: list[ScanRef], services: Services, triton_url: str, *, wor
     report = SinkReport()
     if refs:
         settings = services.settings
+        # one block per batch: results stream to the sinks as each batch is done (a finding
+        # reaches a reviewer seconds after its scan, not after a fraction of the whole run)
         ds = ray.data.from_items([_ref_row(r) for r in refs],
-                                 override_num_blocks=max(1, min(len(refs),
-                                                                workers * 4)))
+                                 override_num_blocks=max(1, -(-len(refs) // batch_size)))
         out = ds.map_batches(
             _ScanActor,
             fn_constructor_kwargs={"triton_url": triton_url, "port_id": settings.port_code,
