@@ -12,7 +12,9 @@ pseudo-colour before the detector):
   2 actors with sinks on (SQLite review queue + local evidence store in a temp data dir).
   Each variant is run once after a warm-up; scaling ratio = 2-actor / 1-actor scans/s, both
   end to end (including Ray Data's actor start-up, paid once per dataset) and steady-state
-  (results after the first 10 % to the last);
+  (results after the first 10 % to the last), with the machine's busy cores during the run
+  (on an otherwise idle box: how much of the 2 cores one and two workers - with Triton, the
+  driver and Ray's own processes - actually use, i.e. the headroom scaling can have);
 * **detector latency** per scan (batch 1, sequential, letterboxed uint8 input): Triton gRPC
   vs in-process ONNX Runtime on the same ``model.onnx`` (p50 / p90, overhead ratio), and the
   full per-scan analysis (decode + render + detect + decode boxes) for both backends.
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scan.json"
 
@@ -55,6 +58,13 @@ def _steady_rate(arrivals: list[float], skip: float = 0.1) -> float:
     k = int(len(arrivals) * skip)
     span = arrivals[-1] - arrivals[k] if len(arrivals) > k + 1 else 0.0
     return (len(arrivals) - 1 - k) / span if span > 0 else 0.0
+
+
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, all processes) since boot."""
+    t = psutil.cpu_times()
+    return float(t.user + t.nice + t.system + getattr(t, "irq", 0.0)
+                 + getattr(t, "softirq", 0.0))
 
 
 def _arrival_recorder(arrivals: list[float]) -> Callable[[Any], None]:
@@ -106,12 +116,15 @@ def main() -> None:
                 for name, workers, write in (("1_worker", 1, False), ("2_workers", 2, False),
                                              ("2_workers_with_sinks", 2, True)):
                     arrivals: list[float] = []
+                    busy0 = _busy_cpu_s()
                     r = ingest_refs(refs, services, ts.grpc_url, workers=workers,
                                     batch_size=8, write=write,
                                     on_result=_arrival_recorder(arrivals))
                     runs[name] = {"seconds": round(r.seconds, 2),
                                   "scans_per_s": round(r.scans_per_s, 2),
-                                  "steady_scans_per_s": round(_steady_rate(arrivals), 2)}
+                                  "steady_scans_per_s": round(_steady_rate(arrivals), 2),
+                                  "machine_cores_busy": round(
+                                      (_busy_cpu_s() - busy0) / r.seconds, 2)}
                 for key in ("scans_per_s", "steady_scans_per_s"):
                     runs[f"scaling_2_vs_1_{key}"] = round(
                         runs["2_workers"][key] / runs["1_worker"][key], 3)
