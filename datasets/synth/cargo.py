@@ -90,13 +90,24 @@ class _Builder:
     def rect(self, x0: float, x1: float, y0: float, y1: float, material: str, density: float,
              t: float | F32, zc: float | None = None) -> Part:
         """Part covering x0..x1, y0..y1 cm (y up from the ground) with thickness t cm."""
+        r0, r1, c0, c1 = self._extent(x0, x1, y0, y1)
+        thick = np.broadcast_to(np.asarray(t, dtype=np.float32), (r1 - r0, c1 - c0))
+        return Part(material, density, np.ascontiguousarray(thick, dtype=np.float32), r0, c0,
+                    self.s.depth_cm / 2 if zc is None else zc)
+
+    def _extent(self, x0: float, x1: float, y0: float, y1: float) -> tuple[int, int, int, int]:
+        """Pixel rows r0:r1 and columns c0:c1 of the cm rectangle (at least 1 x 1)."""
         p = self.s.pixel_cm
         c0, c1 = int(round(x0 / p)), max(int(round(x1 / p)), int(round(x0 / p)) + 1)
         r1 = self.ground_px - int(round(y0 / p))
         r0 = min(self.ground_px - int(round(y1 / p)), r1 - 1)
-        thick = np.broadcast_to(np.asarray(t, dtype=np.float32), (r1 - r0, c1 - c0))
-        return Part(material, density, np.ascontiguousarray(thick, dtype=np.float32), r0, c0,
-                    self.s.depth_cm / 2 if zc is None else zc)
+        return r0, r1, c0, c1
+
+    def rect_shape(self, x0: float, x1: float, y0: float, y1: float) -> tuple[int, int]:
+        """(rows, columns) of the thickness array :meth:`rect` makes for this rectangle, so a
+        per-pixel thickness (a texture) can be sized to match it exactly."""
+        r0, r1, c0, c1 = self._extent(x0, x1, y0, y1)
+        return r1 - r0, c1 - c0
 
     def obj(self, kind: str, parts: list[Part], label: str | None = None,
             **attrs: Any) -> SceneObject:
@@ -216,10 +227,11 @@ def _unit(b: _Builder, rng: np.random.Generator, chapter: str, x: float, y: floa
         return b.obj("machinery", parts)
     if chapter == "08":
         parts = [b.rect(x, x + bw, y, y + bh, "cellulose", 0.15, w * 0.9)]
-        tex = value_noise(rng, (max(2, int(bh / b.s.pixel_cm)), max(2, int(bw / b.s.pixel_cm))), 12)
+        # the texture is sized from the rectangle's own pixel extent: sizing it from bh / bw
+        # (int() truncation) disagreed with rect()'s rounding by a pixel -> broadcast error
+        tex = value_noise(rng, b.rect_shape(x + 2, x + bw - 2, y + 2, y + bh - 2), 12)
         parts.append(b.rect(x + 2, x + bw - 2, y + 2, y + bh - 2, "water", 0.5,
-                            (w * 0.85 * (0.6 + 0.8 * tex[1:-1, 1:-1])).astype(np.float32)
-                            if tex.shape[0] > 2 and tex.shape[1] > 2 else w * 0.85))
+                            (w * 0.85 * (0.6 + 0.8 * tex)).astype(np.float32)))
         return b.obj("produce", parts)
     # 24: cigarettes
     parts = [b.rect(x, x + bw, y, y + bh, "cellulose", 0.33, w * 0.9)]

@@ -34,7 +34,9 @@ class TrainConfig(BaseModel):
     num_workers: int = Field(default=1, ge=1, le=256, description="Ray Train workers.")
     threads: int = Field(default=2, ge=1, le=64, description="Torch threads per worker.")
     loader_workers: int = Field(default=1, ge=0, le=16, description="DataLoader processes.")
-    widths: tuple[int, int, int, int, int] = (8, 16, 32, 64, 96)
+    # v2: wider stride-16/32 stages (0.87 M parameters; v1 had (8, 16, 32, 64, 96), 0.39 M).
+    # The high-resolution stages dominate CPU time, so this costs ~1.3x per step.
+    widths: tuple[int, int, int, int, int] = (8, 16, 32, 96, 160)
     neck_width: int = 32
     tip_per_label: int = Field(default=40, ge=0, le=1000, description="TIP sprites per class.")
     p_tip: float = Field(default=0.5, ge=0, le=1)
