@@ -1,18 +1,24 @@
 """Synthetic Mongolian licence plates for training the plate recogniser (``plate_rec_mn``).
 
-A Mongolian plate reads 4 digits + 3 Cyrillic letters (``1537 УНЛ``). Two layouts:
+A Mongolian plate reads 4 digits + 3 Cyrillic letters (``1537 УНЛ``). Two layouts, as on the
+real plates:
 
-- one row (about 4.7:1): digits, a small emblem (``MNG`` oval or a flag block), letters;
-- two rows (about 1.4:1): digits on top, letters below with an ``MGL`` oval at the right.
+- one row (about 4-5:1): digits, a wide gap (half the time holding an ``MNG`` oval or a flag),
+  letters; sometimes the state emblem at the left;
+- two rows (about 1.3:1): digits (often ``15 37``) on top, smaller letters below, sometimes an
+  ``MGL`` oval at their right.
 
-Each sample is rendered flat with PIL, then degraded like a street photo (perspective, loose or
-tight crop, blur, noise, low contrast, JPEG), and finally turned into the single line the
-recogniser reads: two-row plates go through the same
+Each sample is rendered flat with PIL (glyphs at a fixed pitch, scaled to a cap height; thin
+border, optional screws and dark plate holder), sometimes cut to its text area (as a text
+detector's box would), then degraded like a street photo (small rotation, perspective, loose or
+tight axis-aligned crop, blur, noise, low contrast, uneven light, JPEG), and finally turned into
+the single line the recogniser reads: two-row plates go through the same
 :func:`vision.plates.rectify.two_rows_to_line` as at inference. Output images are uint8 grey.
 
-Fonts: needs a TrueType font with Cyrillic (Ө and Ү included); DejaVu Sans (Debian
-``fonts-dejavu-core``) is searched first. :func:`find_fonts` raises ``FileNotFoundError`` when
-none is installed.
+Fonts: needs a TrueType font with Cyrillic (Ө and Ү included). Narrow DIN-like faces come
+closest to the plate font: Roboto Condensed (Debian ``fonts-roboto-unhinted``) and PT Sans
+Narrow (``fonts-paratype``) are used when installed, DejaVu Sans (``fonts-dejavu-core``) always.
+:func:`find_fonts` raises ``FileNotFoundError`` when none is installed.
 """
 
 from __future__ import annotations
@@ -30,18 +36,27 @@ from vision.plates.grammar import DIGITS, MN_LETTERS
 from vision.plates.rectify import plate_line
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
-             Path("/usr/share/fonts/TTF"))
-FONT_NAMES = ("DejaVuSans-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSans.ttf",
-              "DejaVuSansCondensed.ttf", "DejaVuSansMono-Bold.ttf")
+             Path("/usr/share/fonts/TTF"), Path("/usr/share/fonts/truetype/roboto/unhinted"),
+             Path("/usr/share/fonts/truetype/paratype"))
+# Real plates use a narrow DIN-like face of even stroke: condensed fonts (Roboto Condensed from
+# Debian fonts-roboto-unhinted, PT Sans Narrow from fonts-paratype) come closest; the DejaVu
+# faces add variety. Fonts that are not installed are skipped.
+FONT_NAMES = ("RobotoCondensed-Regular.ttf", "RobotoCondensed-Medium.ttf",
+              "RobotoCondensed-Bold.ttf", "PTN57F.ttf", "PTN77F.ttf",
+              "DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSans-Bold.ttf",
+              "DejaVuSans.ttf", "DejaVuSansMono-Bold.ttf")
 # Digits need no Cyrillic: any sans font adds shape variety (plate "1"s have a long flag).
 DIGIT_FONT_DIRS = (*FONT_DIRS, Path("/usr/share/fonts/truetype/liberation"))
-DIGIT_FONT_NAMES = (*FONT_NAMES, "LiberationSans-Bold.ttf", "LiberationSans-Regular.ttf",
-                    "LiberationSansNarrow-Bold.ttf", "LiberationSansNarrow-Regular.ttf")
+DIGIT_FONT_NAMES = (*FONT_NAMES, "LiberationSansNarrow-Bold.ttf",
+                    "LiberationSansNarrow-Regular.ttf")
 # Ulaanbaatar (У) registers most vehicles, so its plates are over-represented on the road.
 FIRST_LETTER_UB_SHARE = 0.5
 LINE_HEIGHT = 48
 # Bump when the rendering changes, so cached sets (training --cache-dir) are not reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 4
+# Share of samples cut to their text area first (detector boxes are text-tight, annotators'
+# and colour-region boxes include the border).
+TEXT_CROP_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -90,19 +105,45 @@ def random_plate_text(rng: np.random.Generator) -> str:
 
 
 def _text_image(text: str, font: ImageFont.FreeTypeFont, ink: int, paper: int,
-                squeeze: float, stroke: int = 0) -> Image.Image:
+                squeeze: float, stroke: int = 0, cap_height: int | None = None) -> Image.Image:
+    """``text`` drawn tight (2 px border); scaled so the glyphs are ``cap_height`` px high
+    (default: the font's own size), then narrowed by ``squeeze``."""
     left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
     img = Image.new("L", (int(right - left + 4), int(bottom - top + 4)), paper)
     ImageDraw.Draw(img).text((2 - left, 2 - top), text, font=font, fill=ink,
                              stroke_width=stroke, stroke_fill=ink)
-    return img.resize((max(1, int(img.width * squeeze)), img.height))
+    scale = cap_height / img.height if cap_height else 1.0
+    return img.resize((max(1, int(img.width * squeeze * scale)), max(1, int(img.height * scale))),
+                      Image.Resampling.BILINEAR)
+
+
+def _spaced(chars: str, font: ImageFont.FreeTypeFont, ink: int, paper: int, squeeze: float,
+            stroke: int, cap_height: int, gap: float) -> Image.Image:
+    """Characters drawn one by one ``gap`` x cap height apart (plates use fixed pitch, wider
+    than a font's kerning), on one baseline-free row of height ``cap_height``."""
+    glyphs = [_text_image(c, font, ink, paper, squeeze, stroke, cap_height) if c != " " else None
+              for c in chars]
+    space = int(cap_height * gap)
+    blank = int(cap_height * 0.28)
+    width = sum(g.width if g is not None else blank for g in glyphs) + space * (len(chars) - 1)
+    height = max(g.height for g in glyphs if g is not None)
+    row = Image.new("L", (max(1, width), height), paper)
+    x = 0
+    for g in glyphs:
+        if g is None:
+            x += blank + space
+            continue
+        row.paste(g, (x, height - g.height))
+        x += g.width + space
+    return row
 
 
 def _emblem(rng: np.random.Generator, size: int, ink: int, paper: int,
             font_path: Path) -> Image.Image:
+    """``MNG``/``MGL`` oval (70 %) or a small three-band flag, ``size`` px high."""
     img = Image.new("L", (int(size * 1.4), int(size)), paper)
     d = ImageDraw.Draw(img)
-    if rng.random() < 0.6:  # MNG / MGL oval
+    if rng.random() < 0.7:  # MNG / MGL oval
         d.ellipse((1, 1, img.width - 2, img.height - 2), outline=ink, width=max(1, size // 12))
         f = ImageFont.truetype(str(font_path), max(6, size // 3))
         label = "MNG" if rng.random() < 0.5 else "MGL"
@@ -115,63 +156,114 @@ def _emblem(rng: np.random.Generator, size: int, ink: int, paper: int,
     return img
 
 
+def _soyombo(rng: np.random.Generator, height: int, paper: int) -> Image.Image:
+    """The state emblem some one-row plates carry at the left: a narrow column of flame, sun,
+    moon, triangles and bars in a red band (mid grey in a grey photo)."""
+    w = max(4, int(height * rng.uniform(0.22, 0.3)))
+    img = Image.new("L", (w, height), paper)
+    d = ImageDraw.Draw(img)
+    shade = int(rng.integers(40, 140))
+    y = 0.0
+    for part in ("flame", "sun", "moon", "tri", "bar", "bar", "tri"):
+        ph = height * (0.16 if part in ("flame", "sun", "moon") else 0.1)
+        if part in ("sun", "moon"):
+            d.ellipse((w * 0.2, y, w * 0.8, y + ph), fill=shade)
+        elif part in ("flame", "tri"):
+            d.polygon([(w * 0.5, y), (w * 0.15, y + ph), (w * 0.85, y + ph)], fill=shade)
+        else:
+            d.rectangle((w * 0.1, y + ph * 0.2, w * 0.9, y + ph * 0.8), fill=shade)
+        y += ph + height * 0.02
+    return img
+
+
 def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path,
                  digit_font_path: Path | None = None, stroke: int = 0
                  ) -> npt.NDArray[np.uint8]:
-    """Flat plate (uint8 grey), white background, dark border, ``text`` in ``rows`` rows;
-    digits in ``digit_font_path`` (default ``font_path``), strokes thickened by ``stroke``."""
+    """Flat plate (uint8 grey), light background, thin dark border, ``text`` in ``rows`` rows;
+    digits in ``digit_font_path`` (default ``font_path``), strokes thickened by ``stroke``.
+
+    Layouts follow the real plates: one row (about 4-5:1) ``4919 [emblem] УБЦ`` with a wide
+    gap, an optional ``MNG`` oval or flag in it and an optional state emblem at the left; two
+    rows (about 1.3:1) ``15 37`` over smaller ``УНЛ`` with an optional ``MGL`` oval at the
+    right. Glyphs are drawn at a fixed pitch and scaled to a cap height (fonts differ)."""
     digit_font = digit_font_path or font_path
     if rows not in (1, 2):
         raise ValueError(f"rows must be 1 or 2, got {rows}")
     if len(text) != 7:
         raise ValueError(f"a Mongolian plate has 7 characters, got {text!r}")
-    paper = int(rng.integers(185, 256))
+    paper = int(rng.integers(170, 256))
     ink = int(rng.integers(0, 70))
-    squeeze = float(rng.uniform(0.7, 1.0))
+    squeeze = float(rng.uniform(0.75, 1.1))
+    pitch = float(rng.uniform(0.03, 0.16))
+    dfont = ImageFont.truetype(str(digit_font), 96)
+    lfont = ImageFont.truetype(str(font_path), 96)
     if rows == 1:
         h = 110
-        size = int(h * rng.uniform(0.62, 0.78))
-        font = ImageFont.truetype(str(font_path), size)
-        digits = _text_image(text[:4], ImageFont.truetype(str(digit_font), size), ink, paper,
-                             squeeze, stroke)
-        letters = _text_image(text[4:], font, ink, paper, squeeze, stroke)
-        emblem = _emblem(rng, int(h * 0.45), ink, paper, font_path)
-        gap = int(h * rng.uniform(0.08, 0.2))
-        w = digits.width + letters.width + emblem.width + 2 * gap + int(h * 0.4)
+        cap = int(h * rng.uniform(0.5, 0.68))
+        digits = _spaced(text[:4], dfont, ink, paper, squeeze, stroke, cap, pitch)
+        letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap, pitch)
+        r = rng.random()
+        middle = _emblem(rng, int(h * rng.uniform(0.3, 0.45)), ink, paper, font_path) if (
+            r < 0.5) else None
+        gap = int(h * (rng.uniform(0.05, 0.2) if middle is not None else rng.uniform(0.3, 0.8)))
+        left = _soyombo(rng, int(h * rng.uniform(0.55, 0.75)), paper) if (
+            rng.random() < 0.25) else None
+        margin = int(h * rng.uniform(0.12, 0.3))
+        parts: list[tuple[Image.Image, int]] = []
+        if left is not None:
+            parts.append((left, int(h * 0.08)))
+        parts += [(digits, gap)] + ([(middle, gap)] if middle is not None else []) + [
+            (letters, 0)]
+        w = 2 * margin + sum(p.width + g for p, g in parts)
         plate = Image.new("L", (w, h), paper)
-        x = int(h * 0.2)
-        plate.paste(digits, (x, (h - digits.height) // 2))
-        x += digits.width + gap
-        plate.paste(emblem, (x, (h - emblem.height) // 2))
-        x += emblem.width + gap
-        plate.paste(letters, (x, (h - letters.height) // 2))
+        x = margin
+        base = (h + cap) // 2 + int(h * rng.uniform(-0.05, 0.05))
+        for p, g in parts:
+            y = base - p.height if p in (digits, letters) else (h - p.height) // 2
+            plate.paste(p, (x, max(0, y)))
+            x += p.width + g
     else:
-        # real two-row plates: the letters are nearly as tall as the digits and fill the row
-        w, h = 290, 210
-        big = ImageFont.truetype(str(digit_font), int(h * rng.uniform(0.40, 0.48)))
-        small = ImageFont.truetype(str(font_path), int(h * rng.uniform(0.30, 0.38)))
-        digits = _text_image(text[:4], big, ink, paper, squeeze, stroke)
-        if rng.random() < 0.5:  # often printed as "15 37"
-            digits = _text_image(text[:2] + " " + text[2:4], big, ink, paper, squeeze, stroke)
-        letters = _text_image(text[4:], small, ink, paper, squeeze, stroke)
-        emblem = _emblem(rng, int(h * 0.16), ink, paper, font_path)
-        w = max(w, digits.width + 30, letters.width + emblem.width + 40)
+        h = 210
+        cap_top = int(h * rng.uniform(0.3, 0.4))
+        cap_bottom = int(cap_top * rng.uniform(0.7, 0.9))
+        top_text = text[:2] + " " + text[2:4] if rng.random() < 0.85 else text[:4]
+        digits = _spaced(top_text, dfont, ink, paper, squeeze, stroke, cap_top, pitch)
+        letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap_bottom, pitch)
+        emblem = _emblem(rng, int(cap_bottom * rng.uniform(0.5, 0.8)), ink, paper,
+                         font_path) if rng.random() < 0.55 else None
+        ew = emblem.width + 8 if emblem is not None else 0
+        w = max(int(h * rng.uniform(1.2, 1.45)), digits.width + 30, letters.width + 2 * ew + 30)
         plate = Image.new("L", (w, h), paper)
-        plate.paste(digits, ((w - digits.width) // 2, int(h * 0.06)))
-        y2 = int(h * 0.56)
-        plate.paste(letters, ((w - letters.width - emblem.width) // 2, y2))
-        plate.paste(emblem, (w - emblem.width - 12, y2 + (letters.height - emblem.height) // 2))
+        y1 = int(h * rng.uniform(0.1, 0.16))
+        plate.paste(digits, ((w - digits.width) // 2, y1))
+        y2 = y1 + digits.height + int(h * rng.uniform(0.06, 0.12))
+        y2 = min(y2, h - letters.height - int(h * 0.05))
+        plate.paste(letters, ((w - letters.width) // 2, y2))
+        if emblem is not None:
+            ex = min(w - emblem.width - 8, (w + letters.width) // 2 + int(h * 0.04))
+            plate.paste(emblem, (ex, y2 + (letters.height - emblem.height) // 2))
     d = ImageDraw.Draw(plate)
-    bw = max(2, plate.height // 25)
-    d.rectangle((bw // 2, bw // 2, plate.width - 1 - bw // 2, plate.height - 1 - bw // 2),
-                outline=ink, width=bw)
-    return np.asarray(plate, dtype=np.uint8)
+    bw = max(2, int(plate.height * rng.uniform(0.015, 0.04)))
+    inset = int(plate.height * rng.uniform(0.0, 0.04))
+    d.rectangle((inset + bw // 2, inset + bw // 2, plate.width - 1 - inset - bw // 2,
+                 plate.height - 1 - inset - bw // 2), outline=ink, width=bw)
+    if rng.random() < 0.3:  # mounting screws
+        r = max(2, plate.height // 30)
+        for sx in (int(plate.height * 0.08), plate.width - int(plate.height * 0.08)):
+            d.ellipse((sx - r, plate.height // 2 - r, sx + r, plate.height // 2 + r),
+                      fill=ink)
+    out = np.asarray(plate, dtype=np.uint8)
+    if rng.random() < 0.4:  # dark plate holder around the plate
+        fw = int(plate.height * rng.uniform(0.04, 0.12))
+        out = np.pad(out, fw, constant_values=int(rng.integers(0, 60)))
+    return out
 
 
 def degrade(plate: npt.NDArray[np.uint8], rng: np.random.Generator
             ) -> npt.NDArray[np.uint8]:
-    """Street-photo look: the plate pasted in a textured surround, warped by a random
-    perspective, cropped loosely or tightly around it, blurred, noised, contrast-reduced and
+    """Street-photo look: the plate pasted in a textured surround, turned by a small in-plane
+    angle and warped by a random perspective, cut out by an axis-aligned box (as a detector or
+    an annotator would) loosely or tightly, blurred, noised, contrast-reduced, unevenly lit and
     JPEG-compressed. Returns uint8 grey, roughly the plate's own aspect ratio."""
     h, w = plate.shape
     pad = int(max(h, w) * 0.3)
@@ -181,7 +273,11 @@ def degrade(plate: npt.NDArray[np.uint8], rng: np.random.Generator
     canvas[pad:pad + h, pad:pad + w] = plate
     src = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], np.float32)
     jitter = rng.uniform(-0.06, 0.06, (4, 2)) * np.array([w, h])
-    dst = (src + jitter).astype(np.float32)
+    max_angle = 8.0 if w > 2 * h else 4.0  # two-row plates: the row split needs them upright
+    angle = np.radians(rng.uniform(-max_angle, max_angle) if rng.random() < 0.6 else 0.0)
+    centre = src.mean(axis=0)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = ((src - centre) @ rot.T + centre + jitter).astype(np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(canvas, m, (canvas.shape[1], canvas.shape[0]),
                                  borderMode=cv2.BORDER_REPLICATE)
@@ -190,25 +286,48 @@ def degrade(plate: npt.NDArray[np.uint8], rng: np.random.Generator
     x1, y1 = dst.max(axis=0)
     mx = rng.uniform(-0.03, 0.1) * w
     my = rng.uniform(-0.05, 0.15) * h
-    ys, xs = slice(max(0, int(y0 - my)), int(y1 + my)), slice(max(0, int(x0 - mx)), int(x1 + mx))
+    ys = slice(max(0, int(y0 - my)), int(y1 + my))
+    xs = slice(max(0, int(x0 - mx)), int(x1 + mx))
     crop = warped[ys, xs]
-    scale = rng.uniform(70, 260) / max(crop.shape)  # real plate crops: 70-260 px across
+    scale = rng.uniform(60, 260) / max(crop.shape)  # real plate crops: 70-260 px across
     size = (max(8, int(crop.shape[1] * scale)), max(8, int(crop.shape[0] * scale)))
     small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
     if rng.random() < 0.6:
-        small = cv2.GaussianBlur(small, (0, 0), float(rng.uniform(0.3, 1.1)))
+        small = cv2.GaussianBlur(small, (0, 0), float(rng.uniform(0.3, 1.2)))
     lo, hi = sorted(rng.uniform(0, 255, 2))
     if hi - lo < 90:
         mid = (lo + hi) / 2
         lo, hi = max(0.0, mid - 45), min(255.0, mid + 45)
     img = lo + small.astype(np.float32) / 255.0 * (hi - lo)
+    if rng.random() < 0.4:  # uneven light: a linear ramp across the plate
+        ramp = np.linspace(-1.0, 1.0, img.shape[1], dtype=np.float32)[None, :]
+        img += ramp * float(rng.uniform(-40, 40))
     img += rng.normal(0, rng.uniform(0, 10), img.shape)
     img = np.clip(img, 0, 255).astype(np.uint8)
-    ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
+    ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 95))])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     out = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
     return np.asarray(out, dtype=np.uint8)
+
+
+def text_region(plate: npt.NDArray[np.uint8], pad: float = 0.05) -> npt.NDArray[np.uint8]:
+    """The part of a flat plate (uint8 grey, dark ink on light paper) that holds ink inside
+    the border, grown by ``pad`` x plate height on each side: what a text detector's box (or
+    the union of its row boxes) cuts out, without the plate border and holder."""
+    h, w = plate.shape
+    inset = int(round(h * 0.1))
+    inner = plate[inset:h - inset, inset:w - inset]
+    if inner.size == 0:
+        return plate
+    ink = inner < (int(np.median(inner)) + int(inner.min())) // 2
+    ys, xs = np.nonzero(ink)
+    if ys.size == 0:
+        return plate
+    g = int(round(h * pad))
+    y0, y1 = max(0, ys.min() + inset - g), min(h, ys.max() + inset + 1 + g)
+    x0, x1 = max(0, xs.min() + inset - g), min(w, xs.max() + inset + 1 + g)
+    return np.ascontiguousarray(plate[y0:y1, x0:x1])
 
 
 def to_line(plate: npt.NDArray[np.uint8], rows: int) -> npt.NDArray[np.uint8]:
@@ -230,6 +349,9 @@ def generate(seed: int, fonts: list[Path] | None = None,
         rows = 2 if rng.random() < two_row_share else 1
         font = font_paths[int(rng.integers(len(font_paths)))]
         digit_font = digit_paths[int(rng.integers(len(digit_paths)))]
-        stroke = int(rng.integers(0, 3))
-        plate = degrade(render_plate(text, rows, rng, font, digit_font, stroke), rng)
+        stroke = int(rng.choice(3, p=(0.5, 0.35, 0.15)))
+        plate = render_plate(text, rows, rng, font, digit_font, stroke)
+        if rng.random() < TEXT_CROP_SHARE:
+            plate = text_region(plate, pad=float(rng.uniform(0.02, 0.08)))
+        plate = degrade(plate, rng)
         yield MnSample(image=to_line(plate, rows), text=text, rows=rows)

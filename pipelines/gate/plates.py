@@ -4,7 +4,7 @@
    plus the whole image when it is plate-shaped (an already-cropped plate).
 2. Each region is rectified from its 4 corners; two-row plates are re-laid as one line.
 3. All crops go to ``ppocr_rec`` in one batched call, each is decoded with the Chinese plate
-   grammar; white/grey regions also go to the Mongolian CRNN.
+   grammar; white/grey, black and yellowish regions also go to the Mongolian CRNN.
 4. When no colour candidate gives a confident reading, PP-OCR text detection proposes more
    regions (white and black plates, Mongolian plates, unusual lighting); vertically stacked
    boxes are merged into two-row candidates.
@@ -33,6 +33,9 @@ CONFIDENT = 0.80  # mean char confidence above which the text detector is not co
 MIN_SCORE = 0.35  # below this a reading is not reported
 TWO_ROW_MARGIN = 0.05
 FIRST_ROUND_REGIONS = 2
+# crop colours the Mongolian CRNN also reads: Mongolian plates are white, and a dirty or
+# warmly lit white plate comes out yellow; blue and green are Chinese only
+MN_COLOURS = frozenset({"white", "black", "yellow"})
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,8 @@ class PlateReader:
             crops.append(crop)
             colours.append(plate_colour(tight))
         cn_probs = self.ocr.recognize(crops)
-        # white/grey and black regions may be Mongolian plates: the CRNN reads them too
-        mn_idx = [i for i, col in enumerate(colours) if col in ("white", "black")] if (
+        # white/grey, black and yellowish regions may be Mongolian plates: the CRNN reads them
+        mn_idx = [i for i, col in enumerate(colours) if col in MN_COLOURS] if (
             self.use_mongolian) else []
         mn_probs = self.ocr.recognize_mn([crops[i] for i in mn_idx]) if mn_idx else []
         mn_by_idx = dict(zip(mn_idx, mn_probs, strict=True))

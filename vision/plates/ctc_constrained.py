@@ -41,7 +41,8 @@ class ConstrainedReading:
     (highest probability of that character over the steps aligned to it), in [0, 1];
     ``log_score``: log-probability of the best path; ``greedy_log_score``: log-probability of
     the unconstrained best path (an upper bound), so ``log_score - greedy_log_score <= 0``
-    measures how much the grammar had to bend the reading.
+    measures how much the grammar had to bend the reading. ``spans[i]``: first and last time
+    step (inclusive) of the best path that emit character ``i`` (where it sits in the line).
     """
 
     template: PlateTemplate
@@ -49,6 +50,7 @@ class ConstrainedReading:
     char_conf: tuple[float, ...]
     log_score: float
     greedy_log_score: float
+    spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -140,13 +142,24 @@ def decode_template(
     bp_ck = np.zeros((n_steps, n_pos, width), dtype=np.int64)
     bp_b = np.zeros((n_steps, n_pos + 1), dtype=np.int8)
     bp_bk = np.zeros((n_steps, n_pos + 1), dtype=np.int64)
+    rows = np.arange(n_pos)
+    li, ki = rows[:, None], np.arange(width)[None, :]
+    prev_shift = np.full((n_pos, width), NEG)
     for t in range(1, n_steps):
         prev_c, prev_b = chars_s, blank
-        # best predecessor char at position i-1 for each (i, k), excluding an identical char
-        prev_shift = np.vstack([np.full((1, width), NEG), prev_c[:-1]])  # [L, K] of pos i-1
-        cand = np.where(same, NEG, prev_shift[:, None, :])  # [L, K, K']
-        from_prev_k = cand.argmax(axis=2)
-        from_prev = np.take_along_axis(cand, from_prev_k[:, :, None], axis=2)[:, :, 0]
+        # best predecessor char at position i-1 for each (i, k), excluding an identical char:
+        # the best of position i-1 unless it is char k itself, then the second best (the
+        # characters of one position are distinct, so at most one predecessor is excluded)
+        prev_shift[1:] = prev_c[:-1]  # [L, K] of pos i-1
+        top1 = prev_shift.argmax(axis=1)
+        v1 = prev_shift[rows, top1]
+        masked = prev_shift.copy()
+        masked[rows, top1] = NEG
+        top2 = masked.argmax(axis=1)
+        v2 = masked[rows, top2]
+        conflict = same[li, ki, top1[:, None]]  # [L, K]
+        from_prev_k = np.where(conflict, top2[:, None], top1[:, None])
+        from_prev = np.where(conflict, v2[:, None], v1[:, None])
         opts = np.stack([prev_c, np.broadcast_to(prev_b[:n_pos, None], prev_c.shape), from_prev])
         choice = opts.argmax(axis=0)
         chars_s = opts.max(axis=0) + emit[t]
@@ -164,6 +177,8 @@ def decode_template(
     # backtrack: state is ("b", i) or ("c", i, k)
     picked = [-1] * n_pos
     conf = [0.0] * n_pos
+    first = [n_steps] * n_pos
+    last = [-1] * n_pos
     state: tuple[str, int, int] = ("b", n_pos, 0) if end_b >= end_c else (
         "c", n_pos - 1, int(chars_s[n_pos - 1].argmax()))
     for t in range(n_steps - 1, -1, -1):
@@ -171,6 +186,7 @@ def decode_template(
         if kind == "c":
             picked[i] = k
             conf[i] = max(conf[i], float(np.exp(emit[t, i, k])))
+            first[i], last[i] = min(first[i], t), max(last[i], t)
             if t == 0:
                 break
             c = bp_c[t, i, k]
@@ -185,7 +201,8 @@ def decode_template(
     text = "".join(pos_chars[i][k] for i, k in enumerate(picked))
     greedy = float(np.maximum(_log(probs.max(axis=1)), lb).sum())
     return ConstrainedReading(template=template, text=text, char_conf=tuple(conf),
-                              log_score=float(best), greedy_log_score=greedy)
+                              log_score=float(best), greedy_log_score=greedy,
+                              spans=tuple(zip(first, last, strict=True)))
 
 
 def decode_best(

@@ -31,7 +31,7 @@ COLOUR_PRIOR_NATS = 2.0
 class PlateReading:
     """A grammar-valid reading. ``plate_type``: see :func:`plate_type`; ``score``: mean
     per-character confidence in [0, 1] (used to rank candidate regions); ``confidence``: the
-    weakest character's confidence."""
+    weakest character's confidence; ``spans``: first/last recogniser step of each character."""
 
     text: str
     template: PlateTemplate
@@ -40,6 +40,7 @@ class PlateReading:
     rows: int
     plate_type: str
     log_score: float
+    spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -65,7 +66,7 @@ def plate_type(template: PlateTemplate, colour: str, rows: int) -> str:
 def _finish(r: ConstrainedReading, colour: str, rows: int, bonus: float) -> PlateReading:
     return PlateReading(text=r.text, template=r.template, char_conf=r.char_conf, colour=colour,
                         rows=rows, plate_type=plate_type(r.template, colour, rows),
-                        log_score=r.log_score + bonus)
+                        log_score=r.log_score + bonus, spans=r.spans)
 
 
 def read_cn(probs: npt.NDArray[np.floating[Any]], cs: CharsetIndex, colour: str, rows: int,

@@ -8,7 +8,7 @@ import pytest
 
 from serving.gate_models import PLATE_REC_MN, PPOCR_DET
 from serving.model_config import ModelSpec, render_config
-from serving.repository import default_repository, sha256_file
+from serving.repository import default_repository, sha256_file, versions
 from vision.plates.mn_rec import MN_CHARSET, mn_batch
 
 
@@ -20,7 +20,7 @@ def test_committed_config_is_rendered_from_the_spec(spec: ModelSpec) -> None:
 
 def test_mongolian_model_matches_card_and_contract() -> None:
     folder = default_repository() / "plate_rec_mn"
-    model = folder / "1" / "model.onnx"
+    model = folder / str(versions(folder)[-1]) / "model.onnx"  # the version Triton serves
     assert sha256_file(model) in (folder / "MODEL_CARD.md").read_text(encoding="utf-8")
     sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == ["x"]

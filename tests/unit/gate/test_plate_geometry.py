@@ -133,3 +133,16 @@ def test_as_bgr_variants() -> None:
     assert as_bgr(np.zeros((5, 6, 4), np.uint8)).shape == (5, 6, 3)
     with pytest.raises(ValueError):
         as_bgr(np.zeros((5, 6), np.float32))
+
+
+def test_row_split_ignores_a_dark_surround() -> None:
+    """Character strokes, not the grey level, decide: a tilted crop shows more dark car body
+    at some heights than at others."""
+    plate = np.full((120, 160), 220, np.uint8)
+    for x in range(20, 140, 12):
+        cv2.line(plate, (x, 15), (x + 4, 55), 30, 3)  # top row strokes
+    for x in range(40, 120, 12):
+        cv2.line(plate, (x, 72), (x + 3, 104), 30, 3)  # bottom row strokes
+    for y in range(60):
+        plate[y, : int(160 * (60 - y) / 60 * 0.6)] = 15
+    assert 56 <= row_split(plate) <= 71

@@ -122,3 +122,47 @@ def test_greedy_restricted_drops_foreign_characters() -> None:
     assert r.text == "MSKU" or r.char_probs[2]["K"] < 0.5
     with pytest.raises(ValueError):
         greedy_restricted(probs, CS, "ЖЖ")
+
+
+def test_spans_locate_each_character() -> None:
+    probs = ctc_probs("皖A12345")  # blank frame, then 2 frames + 1 blank per character
+    r = decode_template(probs, CS, template_by_name("cn_standard"))
+    assert r is not None and len(r.spans) == 7
+    assert r.spans == tuple((1 + 3 * i, 2 + 3 * i) for i in range(7))
+    reading = read_cn(probs, CS, "blue", 1)
+    assert reading is not None and reading.spans == r.spans
+
+
+def _brute_force_best(probs: np.ndarray, chars: str, positions: list[str]) -> float:
+    """Best log-probability over every CTC path (blank = class 0) that collapses to a string
+    fitting ``positions``, by enumeration."""
+    import itertools
+
+    best = -np.inf
+    for path in itertools.product(range(len(chars) + 1), repeat=probs.shape[0]):
+        collapsed, prev = [], 0
+        for k in path:
+            if k != 0 and k != prev:
+                collapsed.append(chars[k - 1])
+            prev = k
+        if len(collapsed) == len(positions) and all(
+                c in allowed for c, allowed in zip(collapsed, positions, strict=True)):
+            best = max(best, float(sum(np.log(probs[t, k]) for t, k in enumerate(path))))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_constrained_decoding_is_the_exact_best_path(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    chars = "AB1"
+    positions = ["AB", "AB1", "1B"]
+    cs = CharsetIndex(("<blank>", *chars))
+    tpl = PlateTemplate("tiny", template_by_name("cn_standard").country,
+                        tuple(frozenset(p) for p in positions), None)
+    probs = rng.dirichlet(np.full(len(chars) + 1, 0.7), size=6)
+    r = decode_template(probs, cs, tpl)
+    want = _brute_force_best(probs, chars, positions)
+    assert r is not None and r.log_score == pytest.approx(want, abs=1e-6)
+    assert tpl.accepts(r.text)
+    assert all(a <= b for a, b in r.spans) and all(
+        r.spans[i][1] < r.spans[i + 1][0] for i in range(len(r.spans) - 1))

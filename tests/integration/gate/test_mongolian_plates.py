@@ -1,0 +1,29 @@
+"""Mongolian plates read end to end (find + CRNN) on a few real photos through embedded Triton;
+the full set is measured by bench/bench_gate.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from pipelines.gate.ocr import GateOcr
+from pipelines.gate.plates import PlateReader
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# one-row plate, two-row plate, two-row plate that comes out yellowish in the crop
+PHOTOS = [("1.jpg", "3386УБТ", "mn_one_row"), ("16.jpg", "5896УБХ", "mn_two_row"),
+          ("22.jpg", "5496УНХ", "mn_two_row")]
+
+
+@pytest.mark.parametrize(("name", "text", "ptype"), PHOTOS)
+def test_mongolian_photo(gate_ocr: GateOcr, realdata: Path, name: str, text: str,
+                         ptype: str) -> None:
+    img = cv2.imread(str(realdata / "plates_cn" / "mongolian" / name), cv2.IMREAD_COLOR)
+    assert img is not None
+    found = PlateReader(gate_ocr).read(np.asarray(img, np.uint8))
+    assert found and found[0].text == text and found[0].reading.plate_type == ptype, [
+        (f.text, f.reading.plate_type, round(f.reading.score, 3)) for f in found]
