@@ -116,7 +116,9 @@ def build_router() -> APIRouter:
                                       "the stored answer"),
         lane_id: str | None = Form(default=None, pattern=_ID),
         time_budget_ms: int = Form(default=3000, ge=100, le=60_000,
-                                   description="stop processing images after this long"),
+                                   description="reading budget: images not started by "
+                                   "then are skipped (unreadable -> inspect) and the container "
+                                   "reader does not escalate to finer passes past it"),
         _: Principal = Depends(require(Role.GATE)),
     ) -> PassageAnswer:
         """Read plates and container codes, match them against the declaration and decide

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from serving import gate_models, ppocr
 from serving.client import InferenceClient
 from vision.ocr_ctc import CtcText, ctc_greedy_decode
-from vision.ocr_det import TextBox, db_postprocess, det_preprocess
+from vision.ocr_det import DetInput, TextBox, db_postprocess, det_preprocess
 from vision.ocr_rec_preprocess import REC_HEIGHT, rec_batch
 from vision.plates.ctc_constrained import CharsetIndex
 from vision.plates.mn_rec import MN_CHARSET, mn_batch
@@ -34,6 +34,17 @@ def _bucket(width: float) -> int:
         if width <= w:
             return w
     return REC_WIDTHS[-1]
+
+
+@dataclass(frozen=True)
+class DetMap:
+    """One detector call: ``boxes`` in the image's pixel frame; ``prob`` the float32 ``[H', W']``
+    text probability map at the detector's input size (``det_in.scale_x/scale_y`` map its
+    pixels back to image pixels)."""
+
+    boxes: list[TextBox]
+    prob: npt.NDArray[np.float32]
+    det_in: DetInput
 
 
 @dataclass
@@ -61,10 +72,15 @@ class GateOcr:
 
     def detect(self, image: Image, max_side: int | None = None) -> list[TextBox]:
         """Text boxes in ``image`` (uint8 BGR/grey), in its pixel frame."""
+        return self.detect_map(image, max_side).boxes
+
+    def detect_map(self, image: Image, max_side: int | None = None) -> DetMap:
+        """Text boxes and the detector's probability map (see :class:`DetMap`)."""
         det_in = det_preprocess(image, max_side=max_side or self.det_max_side)
         out = self.client.infer(self.det_model, {gate_models.DET_INPUT: det_in.tensor},
                                 [gate_models.DET_OUTPUT])[gate_models.DET_OUTPUT]
-        return db_postprocess(out, det_in)
+        prob = np.asarray(out, dtype=np.float32).reshape(out.shape[-2:])
+        return DetMap(boxes=db_postprocess(prob, det_in), prob=prob, det_in=det_in)
 
     def recognize(self, crops: Sequence[Image]) -> list[Probs]:
         """Per-crop ``[T, 18710]`` probabilities; each crop one text line (uint8 BGR/grey).

@@ -2,7 +2,8 @@
 declaration, decide, and queue findings (with alarms on mismatches).
 
 Evidence (case id = passage id): the declaration JSON and every uploaded image as captures
-(stored before decoding, so a refused file is kept too), one ``inference`` entry per image
+(every upload is stored, a refused file too; the readers already run while they are written),
+one ``inference`` entry per image
 (reader output) and a final ``gate_passage`` entry whose output is the answer itself; that
 entry is what ``GET /v1/passages/{id}`` returns. Work stops at the time budget: images not
 reached are listed in ``skipped_images`` and their fields end up unreadable (``inspect``).
@@ -14,8 +15,12 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from kouan.domain.models import (
     Declaration,
@@ -36,6 +41,8 @@ from pipelines.gate.matching import match_passage
 from pipelines.gate.models import ContainerOut, Decision, FieldMatch, PassageAnswer, PlateOut
 from pipelines.gate.ocr import GateOcr
 from pipelines.gate.plates import PlateReader, PlateResult
+
+Image = npt.NDArray[np.uint8]
 
 log = logging.getLogger(__name__)
 ANSWER_MODEL = "gate_passage"
@@ -80,13 +87,24 @@ def container_outs(names: Sequence[str], results: Sequence[ContainerImageResult]
 
 
 class PassagePipeline:
-    """Runs passages through the OCR readers and the application services."""
+    """Runs passages through the OCR readers and the application services.
 
-    def __init__(self, ocr: GateOcr, services: Services) -> None:
+    Plate and container images are read concurrently (one worker each: Triton serves the
+    detector and the recogniser side by side), while the uploads are written to the evidence
+    store; the container reader runs in its fast mode (cheap first pass, escalation only when
+    no code passes the check digit, see :class:`ContainerReader`)."""
+
+    def __init__(self, ocr: GateOcr, services: Services, workers: int = 2) -> None:
         self.ocr = ocr
         self.services = services
         self.plates = PlateReader(ocr)
-        self.containers = ContainerReader(ocr)
+        self.containers = ContainerReader(ocr, exhaustive=False)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
+                                        thread_name_prefix="gate-read")
+
+    def close(self) -> None:
+        """Stop the reader threads (running passages finish first)."""
+        self._pool.shutdown(wait=True)
 
     # -- evidence helpers --------------------------------------------------------------
     def _capture(self, passage_id: str, data: bytes, media_type: str,
@@ -97,11 +115,32 @@ class PassagePipeline:
                    output: dict[str, Any]) -> None:
         self.services.evidence.record_inference(passage_id, model, VERSION, input_sha, output)
 
+    # -- reading (worker threads) ------------------------------------------------------
+    def _read_plates(self, images: list[tuple[GateImage, Image]], deadline: float
+                     ) -> list[tuple[str, list[PlateResult] | None]]:
+        """Per image its plates, ``None`` when the time budget was spent before it."""
+        out: list[tuple[str, list[PlateResult] | None]] = []
+        for img, bgr in images:
+            out.append((img.name, None if time.perf_counter() > deadline
+                        else self.plates.read(bgr)))
+        return out
+
+    def _read_containers(self, images: list[tuple[GateImage, Image]], deadline: float
+                         ) -> list[tuple[str, ContainerImageResult | None]]:
+        out: list[tuple[str, ContainerImageResult | None]] = []
+        for img, bgr in images:
+            out.append((img.name, None if time.perf_counter() > deadline
+                        else self.containers.read(bgr, deadline=deadline)))
+        return out
+
     # -- the passage -------------------------------------------------------------------
     def run(self, passage_id: str, declaration: Declaration, images: Sequence[GateImage],
             lane_id: str | None = None, time_budget_ms: float = 3000.0) -> PassageAnswer:
         """Process one passage; :class:`UsageError` (after storing what arrived) when an image
-        cannot be decoded or there are too many."""
+        cannot be decoded or there are too many.
+
+        Plates and containers are read within ``time_budget_ms`` from the call: an image not
+        started by then is skipped, and the container reader does not escalate past it."""
         t0 = time.perf_counter()
         for role in ("plate", "container"):
             n = sum(1 for i in images if i.role == role)
@@ -109,45 +148,58 @@ class PassagePipeline:
                 reason = f"{n} {role} images; at most {MAX_IMAGES} per passage"
                 record_rejection(self.services, passage_id, declaration, reason, lane_id)
                 raise ImageTooLarge(reason)
-        decl_sha = _store_declaration(self.services, passage_id, declaration, lane_id)
-        shas: dict[str, str] = {}
-        for img in images:
-            shas[img.name] = self._capture(passage_id, img.data, media_type_of(img.data),
-                                           {"role": img.role, "file": img.name[:200],
-                                            "lane_id": lane_id})
+        deadline = t0 + time_budget_ms / 1000.0
+        decoded: list[tuple[GateImage, Image]] = []
+        refused: UsageError | None = None
         try:
             decoded = [(img, decode_image(img.data, img.name)) for img in images]
         except UsageError as exc:
-            self._inference(passage_id, ANSWER_MODEL, decl_sha,
-                            {"passage_id": passage_id, "rejected": str(exc)})
-            raise
-        budget_s = time_budget_ms / 1000.0
+            refused = exc
+        jobs: list[Future[Any]] = []
+        if refused is None:  # read while the uploads are being stored
+            jobs = [self._pool.submit(self._read_plates,
+                                      [d for d in decoded if d[0].role == "plate"], deadline),
+                    self._pool.submit(self._read_containers,
+                                      [d for d in decoded if d[0].role == "container"],
+                                      deadline)]
+        try:
+            decl_sha = _store_declaration(self.services, passage_id, declaration, lane_id)
+            shas: dict[str, str] = {}
+            for img in images:  # every upload is kept, a refused one too
+                shas[img.name] = self._capture(passage_id, img.data, media_type_of(img.data),
+                                               {"role": img.role, "file": img.name[:200],
+                                                "lane_id": lane_id})
+            if refused is not None:
+                self._inference(passage_id, ANSWER_MODEL, decl_sha,
+                                {"passage_id": passage_id, "rejected": str(refused)})
+                raise refused
+            plate_reads = jobs[0].result()
+            container_reads = jobs[1].result()
+        finally:
+            for j in jobs:  # never leave a reader running past the call
+                j.cancel()
+                if not j.cancelled():
+                    j.exception()
         skipped: list[str] = []
         plates: list[PlateOut] = []
+        for name, found in plate_reads:
+            if found is None:
+                skipped.append(name)
+                continue
+            outs = [plate_out(name, r) for r in found] or [plate_out(name, None)]
+            plates += outs
+            self._inference(passage_id, "gate_plate_reader", shas[name],
+                            {"image": name, "plates": [o.model_dump() for o in outs]})
         c_names: list[str] = []
         c_results: list[ContainerImageResult] = []
-        for img, bgr in decoded:  # plates first: they decide most passages
-            if img.role != "plate":
+        for name, res in container_reads:
+            if res is None:
+                skipped.append(name)
                 continue
-            if time.perf_counter() - t0 > budget_s:
-                skipped.append(img.name)
-                continue
-            found = self.plates.read(bgr)
-            outs = [plate_out(img.name, r) for r in found] or [plate_out(img.name, None)]
-            plates += outs
-            self._inference(passage_id, "gate_plate_reader", shas[img.name],
-                            {"image": img.name, "plates": [o.model_dump() for o in outs]})
-        for img, bgr in decoded:
-            if img.role != "container":
-                continue
-            if time.perf_counter() - t0 > budget_s:
-                skipped.append(img.name)
-                continue
-            res = self.containers.read(bgr)
-            c_names.append(img.name)
+            c_names.append(name)
             c_results.append(res)
-            self._inference(passage_id, "gate_container_reader", shas[img.name], {
-                "image": img.name, "serials_without_owner": res.serials,
+            self._inference(passage_id, "gate_container_reader", shas[name], {
+                "image": name, "serials_without_owner": res.serials,
                 "codes": [{"code": c.code, "check_digit_ok": c.check_digit_ok, "raw": c.raw,
                            "confidence": c.confidence, "box": list(c.box),
                            "size_type": c.size_type.code if c.size_type else None}

@@ -106,21 +106,32 @@ def _following_digits(owner: TextToken, tokens: list[TextToken]) -> list[list[Te
     below = [t for t in digits if 0 <= t.box[1] - owner.box[3] + 0.3 * h <= 1.5 * h
              and abs(t.box[0] - owner.box[0]) <= 1.5 * h]
     chains = []
-    for starts in (right, below):
-        if not starts:
+    # the leftmost start, and any other starting within half a character height of it: two
+    # overlapping boxes of one serial ("99414" and "9941418", e.g. from two magnified reads of
+    # the same print) must not hide the complete one
+    for group in (right, below):
+        if not group:
             continue
-        chain = [min(starts, key=lambda t: t.box[0])]
-        while sum(len(_as_digits(c.text) or "") for c in chain) < 7:
-            last = chain[-1]
-            nxt = [t for t in digits if t not in chain
-                   and -0.5 * h <= t.box[0] - last.box[2] <= 2.5 * h
-                   and (_same_line(last.box, t.box)
-                        or last.box[1] <= t.box[1] <= last.box[3] + 0.5 * h)]
-            if not nxt:
-                break
-            chain.append(min(nxt, key=lambda t: t.box[0]))
-        chains.append(chain)
+        x_first = min(t.box[0] for t in group)
+        for start in sorted((t for t in group if t.box[0] - x_first <= 0.5 * h),
+                            key=lambda t: t.box[0]):
+            chains.append(_chain(start, digits, h))
     return chains
+
+
+def _chain(start: TextToken, digits: list[TextToken], h: float) -> list[TextToken]:
+    """``start`` and the digit boxes that continue it to the right (see _following_digits)."""
+    chain = [start]
+    while sum(len(_as_digits(c.text) or "") for c in chain) < 7:
+        last = chain[-1]
+        nxt = [t for t in digits if t not in chain
+               and -0.5 * h <= t.box[0] - last.box[2] <= 2.5 * h
+               and (_same_line(last.box, t.box)
+                    or last.box[1] <= t.box[1] <= last.box[3] + 0.5 * h)]
+        if not nxt:
+            break
+        chain.append(min(nxt, key=lambda t: t.box[0]))
+    return chain
 
 
 def _size_type_near(box: Box, tokens: list[TextToken]) -> SizeType | None:

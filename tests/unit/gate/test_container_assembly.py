@@ -28,6 +28,9 @@ def tok(text: str, box: tuple[float, float, float, float], conf: float = 0.99) -
     # two lines: owner above, serial below
     ([tok("SEKU", (447, 404, 474, 421)), tok("9203379", (446, 422, 496, 438))],
      "SEKU9203379", True, None),
+    # two overlapping reads of one serial under its owner code: the complete one wins
+    ([tok("SEGU", (1652, 701, 1680, 717)), tok("99414", (1653, 718, 1679, 733)),
+      tok("9941418", (1654, 718, 1699, 733))], "SEGU9941418", True, None),
     # overlapping boxes repeat a character ("PSLU2" + "206008" + "8")
     ([tok("PSLU2", (1082, 211, 1254, 276)), tok("206008", (1227, 213, 1393, 275)),
       tok("8", (1405, 213, 1447, 271))], "PSLU2060088", True, None),

@@ -74,6 +74,19 @@ def test_plate_reader_colour_path() -> None:
     assert all(m != "ppocr_det" for m, _ in client.calls)
 
 
+def test_mongolian_crnn_reads_white_and_yellowish_regions_only() -> None:
+    """A dirty or warmly lit Mongolian plate looks yellow: the CRNN reads yellow regions too,
+    never blue (or green) ones."""
+    blue = blue_plate()
+    yellow = blue.copy()
+    yellow[(blue == (200, 80, 20)).all(axis=-1)] = (40, 190, 220)  # BGR yellow
+    for plate, expect_mn in ((blue, False), (yellow, True)):
+        client = FakeClient()
+        PlateReader(GateOcr(client=client, rec_charset=CHARSET)).read(
+            scene_with(plate, CORNERS), use_detector=False)
+        assert any(m == "plate_rec_mn" for m, _ in client.calls) is expect_mn
+
+
 def test_plate_reader_whole_crop_and_detector_fallback() -> None:
     client = FakeClient()
     reader = PlateReader(GateOcr(client=client, rec_charset=CHARSET))
@@ -126,3 +139,49 @@ def test_passage_budget_and_bad_image(services: Services) -> None:
                  [GateImage("bad.jpg", "plate", img[:100])])
     stored: dict[str, Any] = load_answer(services, "psg-unit-bad")
     assert "truncated" in stored["rejected"]
+
+
+class BrokenClient(FakeClient):
+    """Fails every detector call (a Triton error half-way through a passage)."""
+
+    def infer(self, model: str, inputs: Mapping[str, npt.NDArray[Any]],
+              outputs: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
+        if model == "ppocr_det":
+            raise RuntimeError("detector down")
+        return super().infer(model, inputs, outputs)
+
+
+def _door() -> npt.NDArray[np.uint8]:
+    img = np.full((540, 960, 3), 90, np.uint8)
+    cv2.putText(img, "MSKU 413532 9", (480, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255,) * 3, 3)
+    return img
+
+
+def test_passage_reads_plates_and_containers_side_by_side(services: Services) -> None:
+    pipe = PassagePipeline(GateOcr(client=FakeClient(), rec_charset=CHARSET), services)
+    images = [GateImage("plate.jpg", "plate", _jpeg(scene_with(blue_plate(), CORNERS))),
+              GateImage("door.jpg", "container", _jpeg(_door()))]
+    ans = pipe.run("psg-unit-both", Declaration(plate="皖A12345",
+                                                container_numbers=["MSKU4135329"]), images)
+    # the fake recogniser spells the plate for every crop: the container code is unreadable
+    assert ans.plates[0].plate == "皖A12345" and ans.containers == []
+    assert ans.decision.value == "inspect" and ans.skipped_images == []
+    assert set(ans.evidence) == {"plate.jpg", "door.jpg", "declaration"}
+    models = [r.payload.get("model", {}).get("name")
+              for r in services.evidence.case("psg-unit-both")["records"]]
+    assert models.count("gate_plate_reader") == 1 and models.count("gate_container_reader") == 1
+    assert models[-1] == "gate_passage"
+    skipped = pipe.run("psg-unit-both-late", Declaration(plate="皖A12345"), images,
+                       time_budget_ms=0.001)
+    assert skipped.skipped_images == ["plate.jpg", "door.jpg"]
+    pipe.close()
+
+
+def test_reader_failure_keeps_the_evidence(services: Services) -> None:
+    pipe = PassagePipeline(GateOcr(client=BrokenClient(), rec_charset=CHARSET), services)
+    images = [GateImage("door.jpg", "container", _jpeg(_door()))]
+    with pytest.raises(RuntimeError, match="detector down"):
+        pipe.run("psg-unit-broken",
+                 Declaration(plate="皖A12345", container_numbers=["MSKU4135329"]), images)
+    records = services.evidence.case("psg-unit-broken")["records"]
+    assert sum(1 for r in records if r.event.value == "capture_stored") == 2  # declaration, image
