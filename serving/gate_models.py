@@ -1,8 +1,10 @@
 """Models the smart gate serves besides ``ppocr_rec``: PP-OCR text detection and the Mongolian
 plate recogniser.
 
-- ``ppocr_det``: PP-OCRv6 det small from the ``rapidocr`` 3.10 wheel (not committed, copied and
-  SHA-256-checked by :func:`install_ppocr_det`, like ``ppocr_rec``). Input ``x`` float32
+- ``ppocr_det``: PP-OCRv6 det small. Version 1 is the float model from the ``rapidocr`` 3.10
+  wheel (not committed, copied and SHA-256-checked by :func:`install_ppocr_det`, like
+  ``ppocr_rec``); version 2, the one served, is its committed INT8 copy
+  (:mod:`training.ocr_det_int8`, ~2.5x faster on CPU). Input ``x`` float32
   ``[N, 3, H, W]`` (BGR, ``(v/255 - 0.5) / 0.5``, ``H``/``W`` multiples of 32, see
   :mod:`vision.ocr_det`), output ``fetch_name_0`` float32 ``[N, 1, H, W]`` text probability.
 - ``plate_rec_mn``: small CRNN trained here on synthetic Mongolian plates (committed ONNX, see

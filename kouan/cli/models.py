@@ -111,5 +111,51 @@ def ocr(
         typer.echo(f"{image}\t{result.text}\t{result.confidence:.3f}")  # tab-separated, unwrapped
 
 
+@models_app.command("quantize-det")
+def quantize_det(
+    version: Annotated[int, typer.Option(help="Version folder to write (>= 2; 1 is the float "
+                                              "model from the rapidocr wheel).")] = 2,
+    repo: RepoOption = None,
+    video_dir: Annotated[Path | None, typer.Option(
+        help="Real clips for calibration (default: <realdata>/video).")] = None,
+    doors: Annotated[int, typer.Option(help="Generated container doors.")] = 48,
+    plates: Annotated[int, typer.Option(help="Generated Mongolian plate scenes.")] = 16,
+    frames_per_video: Annotated[int, typer.Option(help="Frames taken from each clip.")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed of the generated images.")] = 0,
+) -> None:
+    """INT8 (static, QDQ) copy of the ppocr_det text detector as a new version, with a card
+    (see training/ocr_det_int8.py)."""
+    import json
+    import shlex
+    import sys
+
+    import numpy as np
+
+    from datasets.gate_scenes import random_container_door
+    from kouan.realdata import realdata_dir
+    from serving.gate_models import DET_MODEL, install_ppocr_det
+    from training.ocr_det_int8 import agreement, build_card, calibration_images, quantize
+
+    if version < 2:
+        raise UsageError("--version must be at least 2 (version 1 is the float model)")
+    path = _repo(repo)
+    source = install_ppocr_det(path)
+    target = path / DET_MODEL / str(version) / "model.onnx"
+    videos = video_dir or realdata_dir() / "video"
+    try:
+        images = calibration_images(videos, doors, plates, frames_per_video, seed)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    quantize(source, target, images)
+    check_rng = np.random.default_rng(seed + 1)  # doors the calibration never saw
+    check = agreement(source, target, [random_container_door(check_rng) for _ in range(8)])
+    card = build_card(source, target, version, "kouan models " + shlex.join(sys.argv[2:]),
+                      {"generated_container_doors": doors, "generated_mongolian_scenes": plates,
+                       "frames_per_video": frames_per_video, "seed": seed}, check)
+    (target.parent / "card.json").write_text(json.dumps(card, indent=1) + "\n",
+                                             encoding="utf-8")
+    typer.echo(json.dumps(card, indent=1))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")

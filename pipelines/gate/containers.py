@@ -169,8 +169,49 @@ class ContainerReader:
         orphans = [t for t in toks if (_digits(t.text) or "") in serials
                    and all(c.code[4:] != _digits(t.text) for c in codes)]
         if orphans:
-            codes = assemble_codes(toks + self._owner_search(bgr, orphans))
+            toks = toks + self._owner_search(bgr, orphans)
+            codes = assemble_codes(toks)
+        unverified = [c for c in codes if c.check_digit_ok is None]
+        if unverified:
+            extra = self._check_digit_search(bgr, unverified, toks)
+            if extra:
+                toks = toks + extra
+                codes = assemble_codes(toks)
         return ContainerImageResult(codes=codes, serials=serials, tokens=toks), bool(orphans)
+
+    def _check_digit_search(self, image: Image, codes: list[AssembledCode],
+                            tokens: list[TextToken]) -> list[TextToken]:
+        """Read again, as one line reaching further right, the last box of each code whose
+        check digit was not read: doors print it boxed and a little apart, and the detector
+        often leaves it out of the serial's box (a digit alone reads badly, so the serial
+        goes along as context). The new tokens cover the old box plus the digit; assembly
+        keeps a code only if the digit matches, so nothing is confirmed by guessing."""
+        h_img, w_img = image.shape[:2]
+        lasts = [t for c in codes[:3] for t in tokens
+                 if abs(t.box[2] - c.box[2]) < 1.0 and t.box[0] >= c.box[0] - 1.0
+                 and t.box[1] >= c.box[1] - 1.0 and t.box[3] <= c.box[3] + 1.0]
+        todo: list[tuple[TextToken, Image, tuple[float, float, float, float]]] = []
+        for t in lasts:
+            x0, y0, x1, y1 = t.box
+            h = y1 - y0
+            if x1 - x0 < 1.5 * h:  # not a horizontal line of text
+                continue
+            bx0, by0 = int(max(0.0, x0 - 0.1 * h)), int(max(0.0, y0 - 0.1 * h))
+            bx1, by1 = int(min(float(w_img), x1 + 1.8 * h)), int(min(float(h_img), y1 + 0.1 * h))
+            if bx1 - bx0 >= 8 and by1 - by0 >= 8:
+                todo.append((t, image[by0:by1, bx0:bx1],
+                             (float(bx0), float(by0), float(bx1), float(by1))))
+        if not todo:
+            return []
+        found = []
+        for (t, _, box), p in zip(todo, self.ocr.recognize([c for _, c, _ in todo]),
+                                  strict=True):
+            r = greedy_restricted(p, self.ocr.rec_index, ALLOWED)
+            digit = _digit_after(t.text, r.text)
+            if digit is not None:  # the old reading plus the digit the longer line shows
+                found.append(TextToken(text=f"{t.text} {digit}",
+                                       confidence=min(t.confidence, r.confidence), box=box))
+        return found
 
     def _owner_search(self, image: Image, orphans: list[TextToken]) -> list[TextToken]:
         """Look again, at twice the resolution, left of a serial whose owner code the detector
@@ -229,6 +270,18 @@ class ContainerReader:
             toks, _ = self._read_boxes(np.asarray(big, np.uint8), max_side=TILE_SIDE)
             found += [_shift(t, reg.x0, reg.y0, reg.scale) for t in toks]
         return found
+
+
+def _digit_after(old: str, new: str) -> str | None:
+    """The single digit that ``new`` (a re-read reaching further right) adds after the last
+    six characters of ``old``, if it adds exactly that ("GLDU541613", "GOU5416136" -> "6");
+    the start of ``new`` may be misread, the tail must agree."""
+    o = "".join(ch for ch in old if ch.isalnum())
+    n = "".join(ch for ch in new if ch.isalnum())
+    tail = o[-6:]
+    at = n.rfind(tail)
+    rest = n[at + len(tail):] if len(tail) == 6 and at >= 0 else ""
+    return rest if len(rest) == 1 and rest.isdigit() else None
 
 
 def _any_valid(codes: Sequence[AssembledCode]) -> bool:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from datasets.plates_mn import find_fonts, render_plate
+from datasets.gate_scenes import container_door, mongolian_plate_scene
 from kouan.domain.models import Declaration, new_id
 from kouan.services import Services
 from pipelines.gate.ocr import GateOcr
@@ -30,40 +30,6 @@ REAL_CONTAINER = "containers/alim_2009241555062080810.jpg"
 LPR_CROP = "plates_cn/lprnet_crops/皖A56384.jpg"
 GENERATED_CODE = "CSQU3054383"  # the ISO 6346 worked example (valid check digit)
 GENERATED_PLATE = "4135УБМ"
-
-
-def container_door(code: str, size_type: str = "22G1", seed: int = 0) -> npt.NDArray[np.uint8]:
-    """A 960x540 BGR picture of a ribbed container door with ``code`` painted in the top right
-    (``OOOU SSSSSS D`` with the check digit boxed) and ``size_type`` below it."""
-    rng = np.random.default_rng(seed)
-    img = np.zeros((540, 960, 3), np.uint8)
-    img[:] = (110, 80, 40)  # dark blue paint
-    for x in range(0, 960, 24):  # corrugation
-        cv2.line(img, (x, 0), (x, 539), (90, 65, 30), 6)
-    noise = rng.normal(0, 6, img.shape)
-    img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
-    white = (235, 235, 235)
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    cv2.putText(img, f"{code[:4]} {code[4:10]}", (430, 130), font, 1.9, white, 5, cv2.LINE_AA)
-    cv2.putText(img, code[10], (868, 130), font, 1.9, white, 5, cv2.LINE_AA)
-    cv2.rectangle(img, (858, 78), (918, 145), white, 3)
-    cv2.putText(img, size_type, (600, 200), font, 1.6, white, 4, cv2.LINE_AA)
-    cv2.putText(img, "MAX GROSS 30480 KG", (430, 300), font, 0.9, white, 2, cv2.LINE_AA)
-    return img
-
-
-def mongolian_plate_scene(text: str, seed: int = 0) -> npt.NDArray[np.uint8]:
-    """A 640x480 BGR scene with a flat one-row Mongolian plate reading ``text``."""
-    rng = np.random.default_rng(seed)
-    plate = render_plate(text, 1, rng, find_fonts()[0])
-    h, w = plate.shape
-    scale = 240 / w
-    plate = np.asarray(cv2.resize(plate, (240, int(h * scale)), interpolation=cv2.INTER_AREA),
-                       np.uint8)
-    scene = np.full((480, 640), 70, np.uint8)
-    y, x = 300, 200
-    scene[y:y + plate.shape[0], x:x + plate.shape[1]] = plate
-    return np.asarray(cv2.cvtColor(scene, cv2.COLOR_GRAY2BGR), np.uint8)
 
 
 def _jpeg(img: npt.NDArray[np.uint8]) -> bytes:

@@ -119,6 +119,16 @@ def _following_digits(owner: TextToken, tokens: list[TextToken]) -> list[list[Te
     return chains
 
 
+def _boxed_check_digit(code: TextToken, tokens: list[TextToken]) -> TextToken | None:
+    """A one-digit box just right of ``code`` (a box holding owner code and serial): the
+    check digit, which doors print boxed and detectors often return on its own."""
+    h = code.height
+    near = [t for t in tokens if t is not code and len(_norm(t.text)) == 1
+            and _norm(t.text).isdigit() and -0.5 * h <= t.box[0] - code.box[2] <= 1.5 * h
+            and _same_line(code.box, t.box)]
+    return min(near, key=lambda t: t.box[0]) if near else None
+
+
 def _chain(start: TextToken, digits: list[TextToken], h: float) -> list[TextToken]:
     """``start`` and the digit boxes that continue it to the right (see _following_digits)."""
     chain = [start]
@@ -208,7 +218,16 @@ def assemble_codes(tokens: list[TextToken]) -> list[AssembledCode]:
         for raw in find_codes(t.text):
             at = norm.find(raw)
             sub = probs[at:at + len(raw)] if probs is not None and at >= 0 else None
-            res = _finish(raw, t.confidence, [t.box], tokens, sub)
+            boxes, conf = [t.box], t.confidence
+            digit = _boxed_check_digit(t, tokens) if (
+                len(raw) == CODE_LEN - 1 and norm.endswith(raw)) else None
+            if digit is not None:  # the boxed check digit came as a box of its own
+                raw += _norm(digit.text)
+                boxes.append(digit.box)
+                conf = min(conf, digit.confidence)
+                dp = _alnum_probs(digit)
+                sub = sub + dp if sub is not None and dp is not None else None
+            res = _finish(raw, conf, boxes, tokens, sub)
             if res is not None:
                 found.append(res)
     for t in tokens:  # owner code box + digit boxes

@@ -1,7 +1,7 @@
 """Container reader passes through embedded Triton: the passage mode stops after its cheap
 first pass when a code passes the check digit; the small-text tiles read codes too small for
-the whole-image pass (a 'stack' composed of shrunken door photos, ~15 px print, on a
-1752x1048 canvas); candidate columns read a vertical code (on the real stack photo the
+the whole-image pass (a 'stack' composed of shrunken door photos, ~12 px print, on a
+1560x940 canvas); candidate columns read a vertical code (on the real stack photo the
 text detector misses them; this synthetic one it finds too)."""
 
 from __future__ import annotations
@@ -68,9 +68,11 @@ def test_fast_mode_first_pass_is_enough_for_a_gate_photo(gate_ocr: GateOcr,
 
 
 def test_small_text_tiles_read_a_stack(gate_ocr: GateOcr, realdata: Path) -> None:
-    stack = _stack(realdata)
+    # at 0.5 the print is ~12 px: the whole-image pass reads 2 of the 4 codes (float and INT8
+    # detector alike), the tiles 3
+    stack = _stack(realdata, factor=0.5)
     codes = {c.code for c in ContainerReader(gate_ocr).read(stack).codes if c.check_digit_ok}
-    assert codes == set(DOORS.values())
+    assert codes <= set(DOORS.values()) and len(codes) >= 3
     without = {c.code for c in ContainerReader(gate_ocr, max_tiles=0).read(stack).codes
                if c.check_digit_ok}
     assert without < codes  # the whole-image pass alone misses some

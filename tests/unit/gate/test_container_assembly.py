@@ -34,6 +34,12 @@ def tok(text: str, box: tuple[float, float, float, float], conf: float = 0.99) -
     # overlapping boxes repeat a character ("PSLU2" + "206008" + "8")
     ([tok("PSLU2", (1082, 211, 1254, 276)), tok("206008", (1227, 213, 1393, 275)),
       tok("8", (1405, 213, 1447, 271))], "PSLU2060088", True, None),
+    # owner code and serial in one box, the boxed check digit in its own box beside it
+    ([tok("PSLU206008", (1080, 209, 1396, 278)), tok("8", (1399, 212, 1447, 270)),
+      tok("22G1", (1234, 275, 1346, 342))], "PSLU2060088", True, "22G1"),
+    # ... but not a digit far to the right (another label): check digit computed, unverified
+    ([tok("PSLU206008", (1080, 209, 1396, 278)), tok("8", (1600, 212, 1647, 270))],
+     "PSLU2060088", None, None),
 ])
 def test_assemble(tokens: list[TextToken], code: str, check_ok: bool | None,
                   size_type: str | None) -> None:

@@ -16,6 +16,7 @@ from pipelines.gate.containers import (
     TILE_SIDE,
     ZOOM,
     ContainerReader,
+    _digit_after,
     weak_text_tiles,
 )
 from pipelines.gate.ocr import DetMap, GateOcr
@@ -133,3 +134,15 @@ def test_column_candidates_find_a_vertical_code() -> None:
     dark_cols = np.where(line.min(axis=(0, 2)) < 100)[0]
     assert dark_cols.min() < 0.1 * line.shape[1]
     assert column_candidates(np.full((300, 300, 3), 200, np.uint8)) == []
+
+
+@pytest.mark.parametrize(("old", "new", "digit"), [
+    ("GLDU541613", "GOU5416136", "6"),  # the head misread, the tail agrees: the digit counts
+    ("438255", "4382559", "9"),
+    ("438255", "438255", None),  # nothing more was read
+    ("438255", "43825591", None),  # more than one character: not a check digit
+    ("438255", "4382S5X", None),  # the tail does not agree
+    ("MSKU", "MSKU4", None),  # too short to anchor
+])
+def test_check_digit_after_a_reread(old: str, new: str, digit: str | None) -> None:
+    assert _digit_after(old, new) == digit
