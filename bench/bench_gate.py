@@ -287,7 +287,7 @@ def main() -> int:
     a = p.parse_args()
     if a.passages < 1:
         p.error("--passages must be at least 1")
-    from serving import gate_models, ppocr
+    from serving import gate_models
     from serving.bundled import prepare_repository
     from serving.client import TritonClient
     from serving.embedded import EmbeddedTriton
@@ -297,7 +297,7 @@ def main() -> int:
         "passage_p50_ms": 150, "passage_p99_ms": 400}}
     with tempfile.TemporaryDirectory() as work, EmbeddedTriton(
             prepare_repository(), Path(work),
-            models=[ppocr.MODEL_NAME, gate_models.DET_MODEL, gate_models.MN_MODEL]) as triton, \
+            models=gate_models.gate_models_needed()) as triton, \
             TritonClient(triton.grpc_url, timeout_s=120) as client:
         result["ours"] = run_ours(client, a.realdata)
         result["latency"] = run_latency(client, a.realdata, a.passages, triton.pid)

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 INSTALLERS: dict[str, Callable[[Path], Path]] = {
     ppocr.MODEL_NAME: lambda repo: ppocr.install_ppocr_rec(repo),
     gate_models.DET_MODEL: lambda repo: gate_models.install_ppocr_det(repo),
+    gate_models.REC_GATE_MODEL: lambda repo: gate_models.install_ppocr_rec_gate(repo),
 }
 
 

@@ -43,11 +43,11 @@ def read_plates(images: ImagesArg, as_json: JsonOpt = False) -> None:
     """Find and read the best plate in each image: text, confidence, box (x1 y1 x2 y2), type."""
     from pipelines.gate.ocr import GateOcr
     from pipelines.gate.plates import PlateReader
-    from serving import gate_models, ppocr
+    from serving import gate_models
     from serving.connect import triton_session
 
     decoded = _load(images)
-    models = [ppocr.MODEL_NAME, gate_models.DET_MODEL, gate_models.MN_MODEL]
+    models = gate_models.gate_models_needed(plates=True)
     with triton_session(get_settings(), models=models) as client:
         reader = PlateReader(GateOcr.from_repository(client))
         for path, img in zip(images, decoded, strict=True):
@@ -66,11 +66,11 @@ def read_containers(images: ImagesArg, as_json: JsonOpt = False) -> None:
     """Find and read the container codes in each image, with check-digit status and size/type."""
     from pipelines.gate.containers import ContainerReader
     from pipelines.gate.ocr import GateOcr
-    from serving import gate_models, ppocr
+    from serving import gate_models
     from serving.connect import triton_session
 
     decoded = _load(images)
-    models = [ppocr.MODEL_NAME, gate_models.DET_MODEL]
+    models = gate_models.gate_models_needed(plates=False)
     with triton_session(get_settings(), models=models) as client:
         reader = ContainerReader(GateOcr.from_repository(client))
         for path, img in zip(images, decoded, strict=True):

@@ -49,12 +49,15 @@ class DetMap:
 
 @dataclass
 class GateOcr:
-    """OCR calls for the gate. ``rec_charset``: the 18710 ``ppocr_rec`` classes (blank first)."""
+    """OCR calls for the gate. ``rec_charset``: the class of each column of ``rec_model``'s
+    output (blank first): the 18710 ``ppocr_rec`` classes, or the few ``ppocr_rec_gate``
+    keeps (what :meth:`from_repository` uses)."""
 
     client: InferenceClient
     rec_charset: tuple[str, ...]
     det_model: str = gate_models.DET_MODEL
     rec_model: str = ppocr.MODEL_NAME
+    rec_output: str = ppocr.OUTPUT_NAME
     mn_model: str = gate_models.MN_MODEL
     det_max_side: int = 960
     rec_index: CharsetIndex = field(init=False)
@@ -67,8 +70,11 @@ class GateOcr:
     @classmethod
     def from_repository(cls, client: InferenceClient, repo: Path | None = None,
                         **kwargs: Any) -> GateOcr:
-        """Load the rec charset from the (committed) model repository."""
-        return cls(client=client, rec_charset=ppocr.load_charset(repo), **kwargs)
+        """Read with ``ppocr_rec_gate`` (the plate and container columns of ``ppocr_rec``);
+        its charset is derived from the committed ``ppocr_rec`` one."""
+        charset = gate_models.gate_rec_charset(ppocr.load_charset(repo))
+        return cls(client=client, rec_charset=charset, rec_model=gate_models.REC_GATE_MODEL,
+                   rec_output=gate_models.REC_GATE_OUTPUT, **kwargs)
 
     def detect(self, image: Image, max_side: int | None = None) -> list[TextBox]:
         """Text boxes in ``image`` (uint8 BGR/grey), in its pixel frame."""
@@ -83,7 +89,8 @@ class GateOcr:
         return DetMap(boxes=db_postprocess(prob, det_in), prob=prob, det_in=det_in)
 
     def recognize(self, crops: Sequence[Image]) -> list[Probs]:
-        """Per-crop ``[T, 18710]`` probabilities; each crop one text line (uint8 BGR/grey).
+        """Per-crop ``[T, len(rec_charset)]`` probabilities; each crop one text line (uint8
+        BGR/grey).
 
         Crops are grouped by width bucket (at ``REC_HEIGHT``) so each request has one shape;
         the steps that fall on the right-hand padding are dropped.
@@ -100,7 +107,7 @@ class GateOcr:
                 chunk = idx[start:start + step]
                 batch = rec_batch([crops[i] for i in chunk], width=width)
                 probs = self.client.infer(self.rec_model, {ppocr.INPUT_NAME: batch},
-                                          [ppocr.OUTPUT_NAME])[ppocr.OUTPUT_NAME]
+                                          [self.rec_output])[self.rec_output]
                 steps = probs.shape[1]
                 for j, i in enumerate(chunk):
                     h, w = crops[i].shape[:2]

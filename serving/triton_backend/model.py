@@ -46,6 +46,9 @@ def session_options(parameters: dict[str, Any]) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.intra_op_num_threads = _int_parameter(parameters, "intra_op_thread_count")
     options.inter_op_num_threads = _int_parameter(parameters, "inter_op_thread_count")
+    # Idle ORT worker threads spin for a while by default; with several models sharing two
+    # cores, that spinning steals the CPU the other model's request needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 

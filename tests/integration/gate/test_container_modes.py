@@ -36,7 +36,8 @@ class CountingOcr(GateOcr):
 
 
 def _counting(gate_ocr: GateOcr) -> CountingOcr:
-    ocr = CountingOcr(client=gate_ocr.client, rec_charset=gate_ocr.rec_charset)
+    ocr = CountingOcr(client=gate_ocr.client, rec_charset=gate_ocr.rec_charset,
+                      rec_model=gate_ocr.rec_model, rec_output=gate_ocr.rec_output)
     ocr.det_sides = []
     return ocr
 

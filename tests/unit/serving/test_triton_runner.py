@@ -123,6 +123,8 @@ def test_thread_parameters(runner: types.ModuleType) -> None:
                                    "inter_op_thread_count": {"string_value": "1"}})
     assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (3, 1)
     assert runner.session_options({}).intra_op_num_threads == 0
+    # idle threads must not spin: several models share the cores
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     for bad in ("two", "-1"):
         with pytest.raises(ValueError, match="intra_op_thread_count"):
             runner.session_options({"intra_op_thread_count": {"string_value": bad}})
