@@ -20,6 +20,9 @@ not visible) counts as read when our 11-character code starts with it.
 Containers are read twice: ``containers`` in the exhaustive mode of ``kouan containers read``
 (small-text tiles for stacks), ``containers_fast`` in the fast mode of passages.
 
+Pictures: ``docs/images/gate_plates.png`` and ``gate_containers.png`` (contact sheets of our
+reads on every real image, wrong ones in red; containers in the exhaustive mode).
+
 Latency: ``PassagePipeline.run`` (evidence + matching + queue included) on SQLite in a temp
 data dir, for passages of one plate photo (CCPD) and for passages of one plate photo plus one
 gate-camera container photo (960x540); p50/p90/p99 over ``--passages`` runs after one warm-up,
@@ -48,6 +51,9 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from kouan.realdata import realdata_dir
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gate_contact import GateTile, contact_sheet  # bench/ is not a package
 
 ROOT = Path(__file__).resolve().parents[1]
 Img = npt.NDArray[np.uint8]
@@ -127,6 +133,7 @@ def run_ours(client: Any, realdata: Path) -> dict[str, Any]:
     ocr = GateOcr.from_repository(client)
     plates = PlateReader(ocr)
     out: dict[str, Any] = {}
+    plate_tiles: list[GateTile] = []
     for set_name, items in plate_sets(realdata).items():
         rows = []
         for name, img, truth, _ in items:
@@ -135,6 +142,8 @@ def run_ours(client: Any, realdata: Path) -> dict[str, Any]:
             rows.append({"file": name, "truth": truth, "read": got, "ok": got == truth,
                          "ms": round(ms, 1),
                          "type": found[0].reading.plate_type if found else None})
+            plate_tiles.append(GateTile(img, [found[0].box] if found else [], got or "-",
+                                        truth, got == truth))
         out[f"plates_{set_name}"] = {"summary": _summary(rows), "rows": rows}
         if set_name in ("ccpd", "mongolian"):  # recogniser alone, on the ground-truth region
             rows = []
@@ -161,19 +170,29 @@ def run_ours(client: Any, realdata: Path) -> dict[str, Any]:
                 rows.append({"file": name, "truth": truth, "read": got, "ok": got == truth,
                              "ms": round(ms, 1)})
             out[f"plates_{set_name}_gt_region"] = {"summary": _summary(rows), "rows": rows}
+    container_tiles: list[GateTile] = []
     for key, reader in (("containers", ContainerReader(ocr, exhaustive=True)),
                         ("containers_fast", ContainerReader(ocr, exhaustive=False))):
         rows = []
         for name, img, truths in tqdm(container_set(realdata), desc=key, leave=False):
             res, ms = _timed(reader.read, img)
             codes = [c.code for c in res.codes]
+            hits = 0
             for truth in truths:
                 ok = any(c.startswith(truth) for c in codes)
+                hits += ok
                 rows.append({"file": name, "truth": truth, "read": codes, "ok": ok,
                              "ms": round(ms / len(truths), 1), "image_ms": round(ms, 1)})
+            if reader.exhaustive:
+                container_tiles.append(GateTile(
+                    img, [c.box for c in res.codes], " ".join(codes[:2]) or "-",
+                    f"{truths[0]}" + (f" (+{len(truths) - 1}: {hits} read)" if len(truths) > 1
+                                      else ""), hits == len(truths)))
         out[key] = {"summary": _summary(rows), "rows": rows,
                     "mode": "exhaustive (kouan containers read)" if reader.exhaustive
                     else "fast (passages; no time budget here)"}
+    contact_sheet(plate_tiles, ROOT / "docs" / "images" / "gate_plates.png")
+    contact_sheet(container_tiles, ROOT / "docs" / "images" / "gate_containers.png", cols=5)
     return out
 
 
