@@ -91,7 +91,8 @@ def gate_rec_classes(full_charset: Sequence[str]) -> list[int]:
     for tpl in CN_TEMPLATES:
         wanted |= tpl.charset
     keep = [0] + [i for i, ch in enumerate(full_charset) if i and ch in wanted]
-    missing = wanted - {full_charset[i] for i in keep[1:]} - set(IGNORABLE)  # may lack some
+    # separators are optional (the charset lacks some); every plate/code character is not
+    missing = wanted - {full_charset[i] for i in keep[1:]} - set(IGNORABLE)
     if missing:
         raise ValueError(f"ppocr_rec has no class for {sorted(missing)}")
     return keep
