@@ -18,7 +18,13 @@ import numpy as np
 import numpy.typing as npt
 
 from pipelines.gate.ocr import DetMap, GateOcr
-from vision.containers.assemble import AssembledCode, TextToken, assemble_codes, serial_only
+from vision.containers.assemble import (
+    CHECK_RANK,
+    AssembledCode,
+    TextToken,
+    assemble_codes,
+    serial_only,
+)
 from vision.containers.iso6346 import CODE_LEN
 from vision.containers.vertical import column_candidates, column_crop, stack_to_line
 from vision.containers.vote import CodeReading, VotedCode, vote
@@ -30,7 +36,6 @@ Image = npt.NDArray[np.uint8]
 ALLOWED = string.ascii_uppercase + string.digits
 REC_H = 48
 MAX_BOXES = 48  # text boxes read per image (largest first); door labels carry ~20
-_RANK: dict[bool | None, int] = {True: 2, None: 1, False: 0}
 WEAK_PROB = 0.1  # detector map level that marks text too small for a confident box
 SMALL_TEXT_PX = 28.0  # taller map regions (image pixels) were readable at the pass's scale
 ZOOM = 2.0  # magnification of the small-text tiles (10 px print -> 20 px)
@@ -158,7 +163,7 @@ class ContainerReader:
         if not new:
             return res
         codes = [*res.codes, *new]
-        codes.sort(key=lambda c: (-_RANK[c.check_digit_ok], -c.confidence))
+        codes.sort(key=lambda c: (-CHECK_RANK[c.check_digit_ok], -c.confidence))
         return ContainerImageResult(codes=codes, serials=res.serials, tokens=res.tokens + extra)
 
     def _assemble(self, bgr: Image, toks: list[TextToken]) -> tuple[ContainerImageResult, bool]:

@@ -18,7 +18,6 @@ import numpy.typing as npt
 
 from serving import gate_models, ppocr
 from serving.client import InferenceClient
-from vision.ocr_ctc import CtcText, ctc_greedy_decode
 from vision.ocr_det import DetInput, TextBox, db_postprocess, det_preprocess
 from vision.ocr_rec_preprocess import REC_HEIGHT, rec_batch
 from vision.plates.ctc_constrained import CharsetIndex
@@ -115,10 +114,6 @@ class GateOcr:
                     keep = min(steps, max(1, int(np.ceil(used * steps / width)) + 1))
                     out[i] = np.asarray(probs[j, :keep], dtype=np.float32)
         return [p for p in out if p is not None]
-
-    def recognize_text(self, crops: Sequence[Image]) -> list[CtcText]:
-        """Greedy (unconstrained) text of each crop."""
-        return [ctc_greedy_decode(p[None], self.rec_charset)[0] for p in self.recognize(crops)]
 
     def recognize_mn(self, lines: Sequence[Image]) -> list[Probs]:
         """Per-crop ``[32, len(MN_CHARSET)]`` probabilities of the Mongolian plate CRNN."""

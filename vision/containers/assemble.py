@@ -22,6 +22,8 @@ _OWNER_RE = re.compile(r"^[A-Z]{3}[UJZ]$")
 # More class coercions than this and a check-digit pass is more likely luck (1 in 10) than a
 # misread code: random text coerced into the layout passes a tenth of the time.
 MAX_COERCIONS = 2
+# order of check-digit states, best first: read and valid, not visible, read and invalid
+CHECK_RANK: dict[bool | None, int] = {True: 2, None: 1, False: 0}
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,7 @@ def assemble_codes(tokens: list[TextToken]) -> list[AssembledCode]:
                               probs[:len(raw)] if probs is not None else None)
                 if res is not None:
                     found.append(res)
-    rank = {True: 2, None: 1, False: 0}
-    found.sort(key=lambda c: (-rank[c.check_digit_ok], -c.confidence))
+    found.sort(key=lambda c: (-CHECK_RANK[c.check_digit_ok], -c.confidence))
     unique: list[AssembledCode] = []
     for c in found:
         # a failing reading of the same boxes as a passing one is just a worse joining

@@ -87,20 +87,23 @@ def test_watchlist_on_s3_and_postgres(triton_faces: TritonFaceModels, faces_dir:
         store = open_face_store(settings)
         assert isinstance(store, S3BlobStore) and store.bucket == f"{s3_bucket}-faces"
         img = lambda n: (faces_dir / n).read_bytes()  # noqa: E731
-        svc.enroll("wl", "P3", [("a", img("deepface/img50.jpg")), ("b", img("deepface/img51.jpg"))],
+        # a subject id long enough that random ciphertext never contains it by chance
+        subject = "subject-P3-on-watchlist"
+        svc.enroll("wl", subject,
+                   [("a", img("deepface/img50.jpg")), ("b", img("deepface/img51.jpg"))],
                    Actor("it-sup", "supervisor"), kind=GalleryKind.WATCHLIST)
-        raw = store.get(Gallery.subject_key("wl", "P3"))
-        assert raw.startswith(b"KFT1") and b"P3" not in raw  # encrypted at rest in S3
+        raw = store.get(Gallery.subject_key("wl", subject))
+        assert raw.startswith(b"KFT1") and subject.encode() not in raw  # encrypted at rest in S3
         hit = svc.identify("wl", img("deepface/img8.jpg"), GATE, lane_id="ped-2")
-        assert hit["faces"][0]["match"] == "P3"
+        assert hit["faces"][0]["match"] == subject
         entry = services.queue.list_items(QueueFilter(case_id=hit["case_id"]))[0]
         assert entry.finding.type is FindingType.WATCHLIST_HIT and entry.alarm_id
         sha = entry.finding.evidence[0]  # the probe became evidence in the S3 evidence bucket
         assert services.evidence.store.exists(object_key(sha))
         miss = svc.identify("wl", img("deepface/img5.jpg"), GATE)
         assert miss["faces"][0]["match"] is None and miss["probe_id"] in svc.probes.ids()
-        svc.remove("wl", "P3", GATE)
-        assert not store.exists(Gallery.subject_key("wl", "P3"))
+        svc.remove("wl", subject, GATE)
+        assert not store.exists(Gallery.subject_key("wl", subject))
         reopened = FaceService.from_settings(settings, triton_faces, evidence=services.evidence,
                                              queue=services.queue)
         assert reopened.gallery("wl").index.size == 0
