@@ -53,7 +53,10 @@ DIGIT_FONT_NAMES = (*FONT_NAMES, "LiberationSansNarrow-Bold.ttf",
 FIRST_LETTER_UB_SHARE = 0.5
 LINE_HEIGHT = 48
 # Bump when the rendering changes, so cached sets (training --cache-dir) are not reused.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
+# Share of plates drawn with the triangular Л and Д of the DIN-like plate face (Λ, and a
+# triangle on a footed base bar) instead of the Russian forms the installed fonts draw.
+TRIANGULAR_FORMS_SHARE = 0.5
 # Share of samples cut to their text area first (detector boxes are text-tight, annotators'
 # and colour-region boxes include the border).
 TEXT_CROP_SHARE = 0.3
@@ -117,15 +120,45 @@ def _text_image(text: str, font: ImageFont.FreeTypeFont, ink: int, paper: int,
                       Image.Resampling.BILINEAR)
 
 
+def _has_glyphs(font: ImageFont.FreeTypeFont, chars: str) -> bool:
+    missing = font.getmask("\uffff").getbbox()
+    return all(font.getmask(ch).getbbox() != missing for ch in chars)
+
+
+def _triangular_glyph(ch: str, font: ImageFont.FreeTypeFont, ink: int, paper: int,
+                      squeeze: float, stroke: int, cap_height: int) -> Image.Image:
+    """The plate face's Л (drawn as Greek Λ) or Д (Greek Δ on a base bar that sticks out
+    both sides and ends in short feet below the line), ``cap_height`` px high above the
+    baseline; the feet hang below it like those of a Russian Д."""
+    if ch == "Л":
+        return _text_image("\u039b", font, ink, paper, squeeze, stroke, cap_height)
+    tri = _text_image("\u039b", font, ink, paper, squeeze, stroke, cap_height)
+    bar = max(2, int(round(cap_height * 0.11)))
+    foot = max(2, int(round(cap_height * 0.16)))
+    over = max(1, int(round(tri.width * 0.08)))
+    img = Image.new("L", (tri.width + 2 * over, cap_height + foot), paper)
+    img.paste(tri, (over, 0))
+    d = ImageDraw.Draw(img)
+    d.rectangle((0, cap_height - bar, img.width - 1, cap_height - 1), fill=ink)
+    d.rectangle((0, cap_height - 1, bar - 1, img.height - 1), fill=ink)
+    d.rectangle((img.width - bar, cap_height - 1, img.width - 1, img.height - 1), fill=ink)
+    return img
+
+
 def _spaced(chars: str, font: ImageFont.FreeTypeFont, ink: int, paper: int, squeeze: float,
-            stroke: int, cap_height: int, gap: float) -> Image.Image:
+            stroke: int, cap_height: int, gap: float, triangular: bool = False) -> Image.Image:
     """Characters drawn one by one ``gap`` x cap height apart (plates use fixed pitch, wider
-    than a font's kerning), on one baseline-free row of height ``cap_height``."""
-    glyphs = [_text_image(c, font, ink, paper, squeeze, stroke, cap_height) if c != " " else None
-              for c in chars]
+    than a font's kerning), on one row of height ``cap_height`` (plus any descender).
+    ``triangular``: Л and Д in the plate face's triangular forms (when the font has Λ)."""
+    triangular = triangular and _has_glyphs(font, "\u039b")
+    glyphs = [None if c == " " else
+              _triangular_glyph(c, font, ink, paper, squeeze, stroke, cap_height)
+              if triangular and c in "ЛД" else
+              _text_image(c, font, ink, paper, squeeze, stroke, cap_height) for c in chars]
     space = int(cap_height * gap)
     blank = int(cap_height * 0.28)
     width = sum(g.width if g is not None else blank for g in glyphs) + space * (len(chars) - 1)
+    # every glyph is cap_height high except a footed Д, whose feet hang below the others
     height = max(g.height for g in glyphs if g is not None)
     row = Image.new("L", (max(1, width), height), paper)
     x = 0
@@ -133,7 +166,7 @@ def _spaced(chars: str, font: ImageFont.FreeTypeFont, ink: int, paper: int, sque
         if g is None:
             x += blank + space
             continue
-        row.paste(g, (x, height - g.height))
+        row.paste(g, (x, 0 if g.height > cap_height else cap_height - g.height))
         x += g.width + space
     return row
 
@@ -185,7 +218,8 @@ def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path
     Layouts follow the real plates: one row (about 4-5:1) ``4919 [emblem] УБЦ`` with a wide
     gap, an optional ``MNG`` oval or flag in it and an optional state emblem at the left; two
     rows (about 1.3:1) ``15 37`` over smaller ``УНЛ`` with an optional ``MGL`` oval at the
-    right. Glyphs are drawn at a fixed pitch and scaled to a cap height (fonts differ)."""
+    right. Glyphs are drawn at a fixed pitch and scaled to a cap height (fonts differ); half
+    the plates use the triangular Л and Д of the real plate face."""
     digit_font = digit_font_path or font_path
     if rows not in (1, 2):
         raise ValueError(f"rows must be 1 or 2, got {rows}")
@@ -195,13 +229,14 @@ def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path
     ink = int(rng.integers(0, 70))
     squeeze = float(rng.uniform(0.75, 1.1))
     pitch = float(rng.uniform(0.03, 0.16))
+    tri = bool(rng.random() < TRIANGULAR_FORMS_SHARE)
     dfont = ImageFont.truetype(str(digit_font), 96)
     lfont = ImageFont.truetype(str(font_path), 96)
     if rows == 1:
         h = 110
         cap = int(h * rng.uniform(0.5, 0.68))
         digits = _spaced(text[:4], dfont, ink, paper, squeeze, stroke, cap, pitch)
-        letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap, pitch)
+        letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap, pitch, tri)
         r = rng.random()
         middle = _emblem(rng, int(h * rng.uniform(0.3, 0.45)), ink, paper, font_path) if (
             r < 0.5) else None
@@ -228,7 +263,7 @@ def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path
         cap_bottom = int(cap_top * rng.uniform(0.7, 0.9))
         top_text = text[:2] + " " + text[2:4] if rng.random() < 0.85 else text[:4]
         digits = _spaced(top_text, dfont, ink, paper, squeeze, stroke, cap_top, pitch)
-        letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap_bottom, pitch)
+        letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap_bottom, pitch, tri)
         emblem = _emblem(rng, int(cap_bottom * rng.uniform(0.5, 0.8)), ink, paper,
                          font_path) if rng.random() < 0.55 else None
         ew = emblem.width + 8 if emblem is not None else 0

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
+from PIL import ImageFont
 
-from datasets.plates_mn import find_fonts, generate, random_plate_text, render_plate
+from datasets.plates_mn import _spaced, find_fonts, generate, random_plate_text, render_plate
 from training.plate_recognizer.train import TrainConfig, encode, export_onnx, train
 from vision.plates.grammar import match_template
 from vision.plates.mn_rec import MN_CHARSET, mn_batch
@@ -41,6 +42,17 @@ def test_render_plate_layouts() -> None:
     with pytest.raises(FileNotFoundError):
         find_fonts((Path("/nonexistent"),))
     assert len(random_plate_text(rng)) == 7
+
+
+def test_triangular_letter_forms() -> None:
+    """The plate face's Л is a Λ and its Д a triangle on a footed bar hanging below the line;
+    rows of only such letters render too."""
+    font = ImageFont.truetype(str(find_fonts()[0]), 96)
+    russian = np.asarray(_spaced("УЛД", font, 0, 255, 1.0, 0, 60, 0.1))
+    plate_face = np.asarray(_spaced("УЛД", font, 0, 255, 1.0, 0, 60, 0.1, triangular=True))
+    assert russian.shape[0] == 60 and plate_face.shape[0] > 60  # the feet of Д
+    only = np.asarray(_spaced("ДДД", font, 0, 255, 1.0, 0, 60, 0.1, triangular=True))
+    assert only.shape[0] > 60 and (only[-1] < 128).any()  # ink in the feet row
 
 
 @pytest.mark.slow
