@@ -17,6 +17,11 @@ counts as read when its text (separators removed) appears anywhere in the concat
 rapidocr output, a code when the code appears there. A 10-character ground truth (check digit
 not visible) counts as read when our 11-character code starts with it.
 
+Exact match is stricter than what the gate decides: each plate row also says what the passage
+matching (:func:`vision.ocr_match.compare`, confusion- and confidence-aware) would conclude had
+the true plate been declared (``if_declared``, should be ``match``) and had another file's
+plate been declared (``if_other_declared``, must never be ``match``).
+
 Containers are read twice: ``containers`` in the exhaustive mode of ``kouan containers read``
 (small-text tiles for stacks), ``containers_fast`` in the fast mode of passages.
 
@@ -88,10 +93,27 @@ def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ms = [r["ms"] for r in rows]
-    return {"n": len(rows), "exact": sum(r["ok"] for r in rows),
-            "accuracy": round(sum(r["ok"] for r in rows) / max(1, len(rows)), 4),
-            "ms_p50": round(statistics.median(ms), 1) if ms else None,
-            "ms_mean": round(statistics.fmean(ms), 1) if ms else None}
+    out = {"n": len(rows), "exact": sum(r["ok"] for r in rows),
+           "accuracy": round(sum(r["ok"] for r in rows) / max(1, len(rows)), 4),
+           "ms_p50": round(statistics.median(ms), 1) if ms else None,
+           "ms_mean": round(statistics.fmean(ms), 1) if ms else None}
+    for key in ("if_declared", "if_other_declared"):
+        if rows and key in rows[0]:
+            outcomes = [r[key] for r in rows]
+            out[key] = {o: outcomes.count(o) for o in ("match", "unreadable", "mismatch")}
+    return out
+
+
+def _if_declared(truth: str, found: list[Any]) -> str:
+    """Gate outcome had the truth been declared: the reading against it with the
+    confusion- and confidence-aware comparison the passage uses (a wrong character read with
+    low confidence can still be a probable match; a confident one is a mismatch)."""
+    from vision.ocr_match import compare
+
+    if not found:
+        return "unreadable"
+    r = found[0].reading
+    return str(compare(truth, r.text, r.char_conf, what="plate").outcome.value)
 
 
 def plate_sets(realdata: Path) -> dict[str, list[tuple[str, Img, str, Any]]]:
@@ -136,12 +158,16 @@ def run_ours(client: Any, realdata: Path) -> dict[str, Any]:
     plate_tiles: list[GateTile] = []
     for set_name, items in plate_sets(realdata).items():
         rows = []
-        for name, img, truth, _ in items:
+        for k, (name, img, truth, _) in enumerate(items):
             found, ms = _timed(plates.read, img)
             got = found[0].text if found else None
+            # the next file's plate stands in for a wrong declaration (must not match)
+            other = next((t for _, _, t, _ in items[k + 1:] + items[:k] if t != truth), truth)
             rows.append({"file": name, "truth": truth, "read": got, "ok": got == truth,
                          "ms": round(ms, 1),
-                         "type": found[0].reading.plate_type if found else None})
+                         "type": found[0].reading.plate_type if found else None,
+                         "if_declared": _if_declared(truth, found),
+                         "if_other_declared": _if_declared(other, found)})
             plate_tiles.append(GateTile(img, [found[0].box] if found else [], got or "-",
                                         truth, got == truth))
         out[f"plates_{set_name}"] = {"summary": _summary(rows), "rows": rows}

@@ -2,8 +2,8 @@
 
 ::
 
-    python -m training.plate_recognizer.train --steps 4000 --samples 16000 --seed 0 \\
-        --out serving/model_repository/plate_rec_mn/1/model.onnx \\
+    python -m training.plate_recognizer.train --steps 8000 --samples 30000 --seed 0 \\
+        --out serving/model_repository/plate_rec_mn/3/model.onnx \\
         --real ../shared/realdata/plates_cn
 
 Everything is seeded (data, initialisation, batch order); CPU only. ``--real`` evaluates the
