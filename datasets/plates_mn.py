@@ -53,10 +53,13 @@ DIGIT_FONT_NAMES = (*FONT_NAMES, "LiberationSansNarrow-Bold.ttf",
 FIRST_LETTER_UB_SHARE = 0.5
 LINE_HEIGHT = 48
 # Bump when the rendering changes, so cached sets (training --cache-dir) are not reused.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 7
 # Share of plates drawn with the triangular Л and Д of the DIN-like plate face (Λ, and a
 # triangle on a footed base bar) instead of the Russian forms the installed fonts draw.
 TRIANGULAR_FORMS_SHARE = 0.5
+# Share of plates whose 1 is the plate face's DIN 1 (a long flag reaching down about 40 % of
+# the height) instead of the font's short-flagged one.
+DIN_ONE_SHARE = 0.5
 # Share of samples cut to their text area first (detector boxes are text-tight, annotators'
 # and colour-region boxes include the border).
 TEXT_CROP_SHARE = 0.3
@@ -145,15 +148,31 @@ def _triangular_glyph(ch: str, font: ImageFont.FreeTypeFont, ink: int, paper: in
     return img
 
 
+def _din_one(ink: int, paper: int, squeeze: float, stroke: int, cap_height: int
+             ) -> Image.Image:
+    """The plate face's 1: an upright stem and a long flag from its top reaching down-left
+    to about 40 % of the height, ``cap_height`` px high."""
+    t = max(2, int(round(cap_height * 0.12)) + 2 * stroke)
+    w = max(t + 2, int(round(cap_height * 0.42 * squeeze)))
+    img = Image.new("L", (w, cap_height), paper)
+    d = ImageDraw.Draw(img)
+    d.rectangle((w - t, 0, w - 1, cap_height - 1), fill=ink)
+    d.line((w - t / 2, t / 2, t / 2, cap_height * 0.4), fill=ink, width=t)
+    return img
+
+
 def _spaced(chars: str, font: ImageFont.FreeTypeFont, ink: int, paper: int, squeeze: float,
-            stroke: int, cap_height: int, gap: float, triangular: bool = False) -> Image.Image:
+            stroke: int, cap_height: int, gap: float, triangular: bool = False,
+            din_one: bool = False) -> Image.Image:
     """Characters drawn one by one ``gap`` x cap height apart (plates use fixed pitch, wider
     than a font's kerning), on one row of height ``cap_height`` (plus any descender).
-    ``triangular``: Л and Д in the plate face's triangular forms (when the font has Λ)."""
+    ``triangular``: Л and Д in the plate face's triangular forms (when the font has Λ);
+    ``din_one``: 1 as the plate face's long-flagged DIN 1."""
     triangular = triangular and _has_glyphs(font, "\u039b")
     glyphs = [None if c == " " else
               _triangular_glyph(c, font, ink, paper, squeeze, stroke, cap_height)
               if triangular and c in "ЛД" else
+              _din_one(ink, paper, squeeze, stroke, cap_height) if din_one and c == "1" else
               _text_image(c, font, ink, paper, squeeze, stroke, cap_height) for c in chars]
     space = int(cap_height * gap)
     blank = int(cap_height * 0.28)
@@ -219,7 +238,7 @@ def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path
     gap, an optional ``MNG`` oval or flag in it and an optional state emblem at the left; two
     rows (about 1.3:1) ``15 37`` over smaller ``УНЛ`` with an optional ``MGL`` oval at the
     right. Glyphs are drawn at a fixed pitch and scaled to a cap height (fonts differ); half
-    the plates use the triangular Л and Д of the real plate face."""
+    the plates use the triangular Л and Д of the real plate face, half its long-flagged 1."""
     digit_font = digit_font_path or font_path
     if rows not in (1, 2):
         raise ValueError(f"rows must be 1 or 2, got {rows}")
@@ -230,12 +249,14 @@ def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path
     squeeze = float(rng.uniform(0.75, 1.1))
     pitch = float(rng.uniform(0.03, 0.16))
     tri = bool(rng.random() < TRIANGULAR_FORMS_SHARE)
+    din = bool(rng.random() < DIN_ONE_SHARE)
     dfont = ImageFont.truetype(str(digit_font), 96)
     lfont = ImageFont.truetype(str(font_path), 96)
     if rows == 1:
         h = 110
         cap = int(h * rng.uniform(0.5, 0.68))
-        digits = _spaced(text[:4], dfont, ink, paper, squeeze, stroke, cap, pitch)
+        digits = _spaced(text[:4], dfont, ink, paper, squeeze, stroke, cap, pitch,
+                         din_one=din)
         letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap, pitch, tri)
         r = rng.random()
         middle = _emblem(rng, int(h * rng.uniform(0.3, 0.45)), ink, paper, font_path) if (
@@ -262,7 +283,8 @@ def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path
         cap_top = int(h * rng.uniform(0.3, 0.4))
         cap_bottom = int(cap_top * rng.uniform(0.7, 0.9))
         top_text = text[:2] + " " + text[2:4] if rng.random() < 0.85 else text[:4]
-        digits = _spaced(top_text, dfont, ink, paper, squeeze, stroke, cap_top, pitch)
+        digits = _spaced(top_text, dfont, ink, paper, squeeze, stroke, cap_top, pitch,
+                         din_one=din)
         letters = _spaced(text[4:], lfont, ink, paper, squeeze, stroke, cap_bottom, pitch, tri)
         emblem = _emblem(rng, int(cap_bottom * rng.uniform(0.5, 0.8)), ink, paper,
                          font_path) if rng.random() < 0.55 else None

@@ -55,6 +55,16 @@ def test_triangular_letter_forms() -> None:
     assert only.shape[0] > 60 and (only[-1] < 128).any()  # ink in the feet row
 
 
+def test_din_one_has_a_long_flag() -> None:
+    """The plate face's 1: ink at the far left 30 % of the way down (the flag), none there at
+    the bottom (no foot)."""
+    font = ImageFont.truetype(str(find_fonts()[0]), 96)
+    one = np.asarray(_spaced("1", font, 0, 255, 1.0, 0, 60, 0.1, din_one=True))
+    assert one.shape[0] == 60
+    assert (one[16:22, :4] < 128).any() and not (one[-6:, :4] < 128).any()
+    assert not np.array_equal(one, np.asarray(_spaced("1", font, 0, 255, 1.0, 0, 60, 0.1)))
+
+
 @pytest.mark.slow
 def test_a_few_training_steps_export_to_onnx(tmp_path: Path) -> None:
     cfg = TrainConfig(steps=4, samples=24, batch_size=8, val_samples=8, seed=3)
