@@ -97,9 +97,13 @@ def find_digit_fonts(dirs: tuple[Path, ...] = DIGIT_FONT_DIRS) -> list[Path]:
 
 
 def _covers(path: Path) -> bool:
-    font = ImageFont.truetype(str(path), 32)
+    return _has_glyphs(ImageFont.truetype(str(path), 32), "ӨҮЖЩ")
+
+
+def _has_glyphs(font: ImageFont.FreeTypeFont, chars: str) -> bool:
+    """Every one of ``chars`` has its own glyph in ``font`` (not the missing-glyph box)."""
     missing = font.getmask("\uffff").getbbox()
-    return all(font.getmask(ch).getbbox() != missing for ch in "ӨҮЖЩ")
+    return all(font.getmask(ch).getbbox() != missing for ch in chars)
 
 
 def random_plate_text(rng: np.random.Generator) -> str:
@@ -121,11 +125,6 @@ def _text_image(text: str, font: ImageFont.FreeTypeFont, ink: int, paper: int,
     scale = cap_height / img.height if cap_height else 1.0
     return img.resize((max(1, int(img.width * squeeze * scale)), max(1, int(img.height * scale))),
                       Image.Resampling.BILINEAR)
-
-
-def _has_glyphs(font: ImageFont.FreeTypeFont, chars: str) -> bool:
-    missing = font.getmask("\uffff").getbbox()
-    return all(font.getmask(ch).getbbox() != missing for ch in chars)
 
 
 def _triangular_glyph(ch: str, font: ImageFont.FreeTypeFont, ink: int, paper: int,
