@@ -45,7 +45,8 @@ class TrainConfig(BaseModel):
     real_backgrounds: list[Path] = Field(default_factory=list, description="Real benign scans "
                                          "used as TIP backgrounds (never evaluate on these).")
     p_real_background: float = Field(default=0.0, ge=0, le=1)
-    init_from: Path | None = Field(default=None, description="Checkpoint to fine-tune from.")
+    init_from: Path | None = Field(default=None, description="Checkpoint (.pt) or exported "
+                                   "model version (.onnx) to fine-tune from.")
     resume: bool = Field(default=True, description="Continue from RUN_DIR's last checkpoint.")
     command: str = Field(default="", description="The command line, for the model card.")
 

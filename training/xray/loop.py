@@ -34,6 +34,7 @@ from training.xray.data import (
     load_coco,
     load_rgb,
 )
+from training.xray.from_onnx import detector_from_onnx, onnx_classes
 from training.xray.metrics import coco_map
 from training.xray.model import STRIDE, DetectorSpec, build_detector
 from training.xray.predict import predict_images, torch_scorer
@@ -135,6 +136,22 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return ck
 
 
+def initial_weights(path: Path, spec: DetectorSpec, classes: tuple[str, ...],
+                    train_ds: DetectionDataset) -> dict[str, Any]:
+    """State dict to fine-tune from: a run's checkpoint (``.pt``) or an exported model version
+    (``.onnx``, BatchNorms rebuilt on 32 training images, see :mod:`training.xray.from_onnx`)."""
+    if path.suffix == ".onnx":
+        trained_on = onnx_classes(path)
+        calibration = torch.stack([train_ds[i][0] for i in range(min(32, len(train_ds)))])
+        state: dict[str, Any] = detector_from_onnx(path, spec, calibration).state_dict()
+    else:
+        ck = load_checkpoint(path)
+        trained_on, state = list(ck["classes"]), ck["model"]
+    if trained_on is not None and list(trained_on) != list(classes):
+        raise ValueError(f"{path} was trained on {trained_on}, data has {list(classes)}")
+    return state
+
+
 def spec_from(ck: dict[str, Any]) -> DetectorSpec:
     s = ck["spec"]
     return DetectorSpec(int(s["num_classes"]), tuple(s["widths"]), int(s["neck_width"]))
@@ -188,11 +205,7 @@ def train_loop(cfg: TrainConfig, reporter: Reporter,
         state.update(ck["state"])
         log.info("resumed from %s at epoch %d step %d", last, state["epoch"], state["step"])
     elif cfg.init_from is not None:
-        ck = load_checkpoint(cfg.init_from)
-        if list(ck["classes"]) != list(classes):
-            raise ValueError(f"{cfg.init_from} was trained on {ck['classes']}, data has "
-                             f"{list(classes)}")
-        model.load_state_dict(ck["model"])
+        model.load_state_dict(initial_weights(cfg.init_from, spec, classes, train_ds))
         log.info("fine-tuning from %s", cfg.init_from)
     if reporter.world_size > 1:
         _broadcast_params(model)

@@ -64,6 +64,10 @@ def test_train_resume_eval_export(tiny_data: Path, tmp_path: Path, ray_local: No
     assert main(["export", str(run), "--repository", str(repo)]) == 0
     assert (repo / "xray_atr" / "2" / "model.onnx").is_file()
     assert main(["export", str(tmp_path), "--repository", str(repo)]) == 2
+    # fine-tuning can start from an exported version alone (the run folder is not committed)
+    tuned = run_ray_train(cfg.model_copy(update={"out": tmp_path / "ft", "max_steps": 1,
+                                                 "init_from": vdir / "model.onnx"}))
+    assert tuned["steps"] == 1
 
 
 def test_train_cli_rejects_bad_arguments(tmp_path: Path, tiny_data: Path) -> None:
