@@ -2,10 +2,12 @@
 
 * ``metrics.json``: synthetic held-out COCO mAP50 and mAP50:95 per class, confusion matrix,
   image-level Pd at fixed false-alarm rates (per threat class and "any threat"), operating
-  thresholds, and (with ``real_dir``) the real-sample report of :mod:`training.xray.real_eval`;
+  thresholds, per class how objects are missed (``misses``: found / poorly localised / taken
+  for another class / not found), and (with ``real_dir``) the real-sample report of
+  :mod:`training.xray.real_eval`;
 * ``pr_curves.png``, ``confusion_matrix.png``, ``pd_fa_synthetic.png``, ``overlays.png``
-  (synthetic detections on a contact sheet), and with real data ``roc_real.png`` and
-  ``overlays_real.png``.
+  (synthetic detections on a contact sheet), ``misses.png``, ``missed_threats.png``, and
+  with real data ``roc_real.png`` and ``overlays_real.png``.
 """
 
 from __future__ import annotations
@@ -15,23 +17,34 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
 from datasets.scan_io import write_json
 from training.xray import plots
 from training.xray.config import TrainConfig
-from training.xray.data import load_rgb
+from training.xray.data import CocoImage, load_rgb
 from training.xray.loop import load_checkpoint, spec_from, split_items
-from training.xray.metrics import coco_map, confusion_matrix, pd_at_fa, roc_auc, roc_curve
+from training.xray.metrics import (
+    MISS_KINDS,
+    coco_map,
+    confusion_matrix,
+    miss_kinds,
+    pd_at_fa,
+    roc_auc,
+    roc_curve,
+)
 from training.xray.model import build_detector
-from training.xray.predict import Scorer, predict_images, torch_scorer
+from training.xray.predict import F32, U8, Prediction, Scorer, predict_images, torch_scorer
+from vision.atr.types import Detections
 
 log = logging.getLogger(__name__)
 
 #: Display threshold for boxes (and for the confusion matrix).
 BOX_THRESHOLD = 0.3
 NON_THREAT = ("laptop",)
+MISS_TILE = 192  # px, tiles of missed_threats.png
 
 
 def load_run(run_dir: Path, which: str = "best") -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -81,6 +94,7 @@ def evaluate_synthetic(scorer: Scorer, cfg: TrainConfig, size: int, out: Path
         fa, pd = roc_curve(s[sel], pos[sel])
         roc_curves[name] = (fa, pd, auc)
     report["image_level"] = screening
+    report["misses"] = _miss_report(val_items, preds, classes, out)
     plots.pr_curves(report["pr_curves"], report["per_class"], out / "pr_curves.png",
                     f"synthetic held-out ({len(val_items)} scans): mAP50 "
                     f"{report['mAP50']:.3f}")
@@ -95,6 +109,50 @@ def evaluate_synthetic(scorer: Scorer, cfg: TrainConfig, size: int, out: Path
 
     save_png_small(out / "overlays.png", plots.contact_sheet(tiles, cols=4, tile=256))
     return report
+
+
+def _miss_report(items: list[CocoImage], preds: list[Prediction], classes: tuple[str, ...],
+                 out: Path) -> dict[str, Any]:
+    """Per class how objects are found or missed (:func:`miss_kinds`), as counts, a bar chart
+    (``misses.png``) and a contact sheet of missed threats (``missed_threats.png``: crops
+    around the object, ground truth dashed, the boxes the model did give)."""
+    kinds = miss_kinds([it.boxes for it in items], [it.labels for it in items], preds,
+                       BOX_THRESHOLD)
+    counts = {c: dict.fromkeys(MISS_KINDS, 0) for c in classes}
+    tiles: list[U8] = []
+    threats = threat_classes(classes)
+    for it, p, ks in zip(items, preds, kinds, strict=True):
+        for box, lab, k in zip(it.boxes, it.labels, ks, strict=True):
+            name = classes[int(lab)]
+            counts[name][MISS_KINDS[int(k)]] += 1
+            if MISS_KINDS[int(k)] != "found" and name in threats and len(tiles) < 24:
+                tiles.append(_miss_tile(load_rgb(it.path), box, p, classes,
+                                        f"{name}: {MISS_KINDS[int(k)].replace('_', ' ')}"))
+    plots.miss_bars(counts, MISS_KINDS, out / "misses.png",
+                    f"synthetic held-out objects (boxes >= {BOX_THRESHOLD}, IoU 0.5)")
+    if tiles:
+        from datasets.scan_io import save_png_small
+
+        save_png_small(out / "missed_threats.png", plots.contact_sheet(tiles, cols=6,
+                                                                   tile=MISS_TILE))
+    return {"score_threshold": BOX_THRESHOLD, "kinds": list(MISS_KINDS), "per_class": counts}
+
+
+def _miss_tile(rgb: U8, box: F32, pred: Prediction, classes: tuple[str, ...], caption: str
+               ) -> U8:
+    """The object's surroundings (its box grown by half its size on each side) with the
+    detections drawn."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    gx, gy = 0.5 * (x2 - x1) + 8, 0.5 * (y2 - y1) + 8
+    h, w = rgb.shape[:2]
+    cx1, cy1 = int(max(0, x1 - gx)), int(max(0, y1 - gy))
+    cx2, cy2 = int(min(w, x2 + gx)), int(min(h, y2 + gy))
+    d = pred.detections.select(pred.detections.scores >= BOX_THRESHOLD)
+    crop = plots.draw(rgb, d, classes, np.asarray(box, np.float32)[None])[cy1:cy2, cx1:cx2]
+    s = MISS_TILE / max(crop.shape[:2])  # same size everywhere, so captions read alike
+    size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
+    return plots.draw(np.asarray(cv2.resize(crop, size), dtype=np.uint8),
+                      Detections.empty(), classes, None, caption)
 
 
 def evaluate_run(run_dir: Path, real_dir: Path | None = None, which: str = "best"

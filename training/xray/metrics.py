@@ -99,6 +99,36 @@ def confusion_matrix(gt_boxes: Sequence[F32], gt_labels: Sequence[npt.NDArray[np
     return cm
 
 
+MISS_KINDS = ("found", "poorly_localised", "other_class", "not_found")
+
+
+def miss_kinds(gt_boxes: Sequence[F32], gt_labels: Sequence[npt.NDArray[np.int64]],
+               predictions: Sequence[Prediction], score_threshold: float, iou: float = 0.5,
+               loose_iou: float = 0.1) -> list[npt.NDArray[np.int64]]:
+    """Why each ground-truth object is or is not found, per image ``[n_objects]`` indexes
+    into :data:`MISS_KINDS`, judged on the boxes scoring >= ``score_threshold``:
+    ``found`` (a same-class box at IoU >= ``iou``), ``poorly_localised`` (same class, best IoU
+    in [``loose_iou``, ``iou``)), ``other_class`` (only another class's box at IoU >= ``iou``),
+    ``not_found`` (nothing). Tells an ML engineer whether to work on boxes, classes or recall."""
+    out = []
+    for boxes, labels, pred in zip(gt_boxes, gt_labels, predictions, strict=True):
+        d = pred.detections.select(pred.detections.scores >= score_threshold)
+        kinds = np.full(len(boxes), MISS_KINDS.index("not_found"), dtype=np.int64)
+        if len(d) and len(boxes):
+            ious = box_iou(d.boxes, boxes)  # [detections, objects]
+            for j, lab in enumerate(labels):
+                same = ious[d.class_ids == lab, j]
+                best_same = float(same.max()) if same.size else 0.0
+                if best_same >= iou:
+                    kinds[j] = MISS_KINDS.index("found")
+                elif best_same >= loose_iou:
+                    kinds[j] = MISS_KINDS.index("poorly_localised")
+                elif float(ious[:, j].max()) >= iou:
+                    kinds[j] = MISS_KINDS.index("other_class")
+        out.append(kinds)
+    return out
+
+
 def roc_auc(scores: F32, positive: npt.NDArray[np.bool_]) -> float:
     """Area under the ROC curve (Mann-Whitney U with ties counted half); NaN if one class."""
     s = np.asarray(scores, dtype=np.float64)

@@ -63,6 +63,29 @@ def confusion(cm: npt.NDArray[np.int64], classes: Sequence[str], path: Path,
     plt.close(fig)
 
 
+def miss_bars(counts: dict[str, dict[str, int]], kinds: Sequence[str], path: Path,
+              title: str) -> None:
+    """Stacked horizontal bars: per class, the share of objects of each kind."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(counts) + 1.4))
+    names = list(counts)
+    left = np.zeros(len(names))
+    for k, kind in enumerate(kinds):
+        share = np.array([counts[n][kind] / max(1, sum(counts[n].values())) for n in names])
+        ax.barh(names, share, left=left, label=kind.replace("_", " "),
+                color=np.array(COLOURS[[1, 2, 4, 0][k % 4]]) / 255.0)
+        left += share
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of ground-truth objects")
+    ax.set_title(title)
+    ax.invert_yaxis()
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.55 if len(names) < 5 else -0.35),
+              ncol=len(kinds), fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def roc(curves: dict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float]],
         path: Path, title: str) -> None:
     """``curves``: name -> (false-alarm rates, Pd, AUC)."""

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from training.xray.metrics import coco_map, confusion_matrix, pd_at_fa, roc_auc
+from training.xray.metrics import (
+    MISS_KINDS,
+    coco_map,
+    confusion_matrix,
+    miss_kinds,
+    pd_at_fa,
+    roc_auc,
+)
 from training.xray.predict import Prediction
 from training.xray.targets import box_loss, encode, focal_loss
 from vision.atr.types import Detections
@@ -94,3 +101,19 @@ def test_confusion_matrix_counts_misses_and_false_alarms() -> None:
     preds = [_pred([[10, 10, 40, 30]], [1], [0.9]), _pred([[0, 0, 5, 5]], [0], [0.9])]
     cm = confusion_matrix(gt_boxes, gt_labels, preds, 2, 0.5)
     assert cm.tolist() == [[0, 1, 0], [0, 0, 0], [1, 0, 0]]
+
+
+def test_miss_kinds_tell_boxes_classes_and_recall_apart() -> None:
+    objects = np.array([[10, 10, 50, 30], [100, 100, 140, 120], [200, 10, 240, 30],
+                        [300, 300, 340, 320], [400, 10, 440, 30]], np.float32)
+    labels = np.array([0, 0, 0, 1, 1])
+    pred = _pred([[10, 10, 50, 30],      # object 0, same class: found
+                  [115, 100, 165, 120],  # object 1, same class, IoU 500 / 1300: poorly placed
+                  [200, 10, 240, 30],    # object 2 exactly, but class 1: other class
+                  [400, 10, 440, 30]],   # object 4 exactly, score below the threshold
+                 [0, 0, 1, 1], [0.9, 0.8, 0.7, 0.1])
+    kinds = miss_kinds([objects], [labels], [pred], score_threshold=0.3)[0]
+    assert [MISS_KINDS[k] for k in kinds] == ["found", "poorly_localised", "other_class",
+                                              "not_found", "not_found"]
+    assert miss_kinds([np.zeros((0, 4), np.float32)], [np.array([], np.int64)], [pred],
+                      0.3)[0].shape == (0,)
