@@ -17,6 +17,7 @@ the exported function instead of a re-normalised one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,18 +62,25 @@ def _onnx_convs(path: Path) -> list[tuple[F32, F32 | None]]:
     return convs
 
 
-def _convs_in_call_order(model: nn.Module, probe: Tensor) -> list[nn.Conv2d]:
-    """The model's Conv2d modules in the order ``forward`` calls them on ``probe``."""
-    order: list[nn.Conv2d] = []
-    hooks = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
-             for m in model.modules() if isinstance(m, nn.Conv2d)]
+def _run_hooked(model: nn.Module, modules: list[nn.Module],
+                hook: Callable[[nn.Module, Tensor], None], images: Tensor) -> None:
+    """Run ``model(images)`` (no grad) calling ``hook(module, output)`` after each of
+    ``modules``."""
+    handles = [m.register_forward_hook(lambda mod, _inp, out: hook(mod, out)) for m in modules]
     try:
         with torch.no_grad():
-            model(probe)
+            model(images)
     finally:
-        for h in hooks:
+        for h in handles:
             h.remove()
-    return order
+
+
+def _convs_in_call_order(model: nn.Module, probe: Tensor) -> list[nn.Conv2d]:
+    """The model's Conv2d modules in the order ``forward`` calls them on ``probe``."""
+    order: list[nn.Module] = []
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    _run_hooked(model, list(convs), lambda mod, _out: order.append(mod), probe)
+    return [m for m in order if isinstance(m, nn.Conv2d)]
 
 
 def _batchnorm_after(model: nn.Module) -> dict[nn.Conv2d, nn.BatchNorm2d]:
@@ -137,14 +145,8 @@ def _conv_output_stats(model: nn.Module, convs: list[nn.Conv2d],
     """Per-channel (mean, biased variance) of each conv's output over ``images``."""
     stats: dict[nn.Module, tuple[Tensor, Tensor]] = {}
 
-    def record(mod: nn.Module, _inp: tuple[Tensor, ...], out: Tensor) -> None:
+    def record(mod: nn.Module, out: Tensor) -> None:
         stats[mod] = (out.mean(dim=(0, 2, 3)), out.var(dim=(0, 2, 3), unbiased=False))
 
-    hooks = [c.register_forward_hook(record) for c in convs]
-    try:
-        with torch.no_grad():
-            model(images)
-    finally:
-        for h in hooks:
-            h.remove()
+    _run_hooked(model, list(convs), record, images)
     return stats
