@@ -150,12 +150,24 @@ def build_rec_gate(source: Path, keep: Sequence[int], target: Path) -> Path:
 
 def install_ppocr_rec_gate(repo: Path | None = None) -> Path:
     """Derive ``<repo>/ppocr_rec_gate/1/model.onnx`` from the installed ``ppocr_rec`` (no-op
-    when present and newer than its source) and render its ``config.pbtxt``."""
+    when present, newer than its source and built for the current grammar's characters) and
+    render its ``config.pbtxt``."""
     repo = repo or default_repository()
     source = ppocr.install_ppocr_rec(repo)
     keep = gate_rec_classes(ppocr.load_charset(repo))
     target = repo / REC_GATE_MODEL / "1" / "model.onnx"
     write_config(repo, rec_gate_spec(len(keep) + 1))
-    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+    if (target.is_file() and target.stat().st_mtime >= source.stat().st_mtime
+            and _output_columns(target) == len(keep) + 1):
         return target
     return build_rec_gate(source, keep, target)
+
+
+def _output_columns(model_file: Path) -> int | None:
+    """Size of the last output dimension of an ONNX file (``None`` when symbolic): a derived
+    ``ppocr_rec_gate`` built for another plate grammar has a different number of columns."""
+    import onnx
+
+    dims = onnx.load(str(model_file), load_external_data=False).graph.output[0].type \
+        .tensor_type.shape.dim
+    return int(dims[-1].dim_value) if dims and dims[-1].HasField("dim_value") else None

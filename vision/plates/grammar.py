@@ -9,6 +9,8 @@ Chinese plates (GA 36-2018):
   + 5 letters/digits, e.g. ``皖A12345``;
 - trailer (yellow): province + city letter + 4 letters/digits + ``挂``; coach: ... + ``学``;
 - police (white): ... + ``警``; Hong Kong / Macau cross-border (black): ``粤Z`` + 4 + ``港``/``澳``;
+- consulate (black): province + city letter + 4 letters/digits + ``领`` (``沪A1707领``); embassy
+  (black): ``使`` + 3-digit mission code + 3-digit serial (``使014578``);
 - green new-energy (8 characters): province + city letter + either ``[A-HJK]`` + 1 letter/digit +
   4 digits (small vehicles) or 5 digits + ``[A-HJK]`` (large vehicles).
 Letters exclude ``I`` and ``O`` (too close to 1 and 0).
@@ -75,6 +77,8 @@ CN_TEMPLATES: tuple[PlateTemplate, ...] = (
     _t("cn_coach", Country.CN, "yellow", _P, _L, _A, _A, _A, _A, "学"),
     _t("cn_police", Country.CN, "white", _P, _L, _A, _A, _A, _A, "警"),
     _t("cn_hk_macau", Country.CN, "black", "粤", "Z", _A, _A, _A, _A, "港澳"),
+    _t("cn_consulate", Country.CN, "black", _P, _L, _A, _A, _A, _A, "领"),
+    _t("cn_embassy", Country.CN, "black", "使", _D, _D, _D, _D, _D, _D),
     _t("cn_new_energy_small", Country.CN, "green", _P, _L, ENERGY, _A, _D, _D, _D, _D),
     _t("cn_new_energy_large", Country.CN, "green", _P, _L, _D, _D, _D, _D, _D, ENERGY),
 )

@@ -22,7 +22,7 @@ _COLOUR_TEMPLATES: dict[str, frozenset[str]] = {
     "yellow": frozenset({"cn_standard", "cn_trailer", "cn_coach"}),
     "green": frozenset({"cn_new_energy_small", "cn_new_energy_large"}),
     "white": frozenset({"cn_police"}),
-    "black": frozenset({"cn_hk_macau", "cn_standard"}),
+    "black": frozenset({"cn_hk_macau", "cn_consulate", "cn_embassy", "cn_standard"}),
 }
 COLOUR_PRIOR_NATS = 2.0
 
@@ -58,7 +58,8 @@ def plate_type(template: PlateTemplate, colour: str, rows: int) -> str:
     if template.name.startswith("cn_new_energy"):
         return "cn_green_new_energy" + ("_large" if template.name.endswith("large") else "")
     special = {"cn_trailer": "cn_yellow_trailer", "cn_coach": "cn_yellow_coach",
-               "cn_police": "cn_white_police", "cn_hk_macau": "cn_black_hk_macau"}
+               "cn_police": "cn_white_police", "cn_hk_macau": "cn_black_hk_macau",
+               "cn_consulate": "cn_black_consulate", "cn_embassy": "cn_black_embassy"}
     base = special.get(template.name, f"cn_{colour}")
     return base + ("_double" if rows == 2 else "")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from serving.gate_models import (
     build_rec_gate,
     gate_rec_charset,
     gate_rec_classes,
+    install_ppocr_rec_gate,
     rec_gate_spec,
 )
 from serving.model_config import ModelSpec, render_config
@@ -66,3 +68,18 @@ def test_gate_recogniser_columns_equal_the_full_models(tmp_path: Path) -> None:
     assert gate.shape == (*full.shape[:2], len(keep) + 1)
     np.testing.assert_allclose(gate[..., :-1], full[..., keep], atol=1e-6)
     np.testing.assert_allclose(gate[..., -1], full[..., rest].max(axis=2), atol=1e-6)
+
+
+def test_a_gate_recogniser_built_for_another_grammar_is_rebuilt(tmp_path: Path) -> None:
+    """Adding a plate template adds characters: the derived model must follow, even though
+    it is newer than its source."""
+    shutil.copytree(default_repository() / "ppocr_rec", tmp_path / "ppocr_rec",
+                    ignore=shutil.ignore_patterns("model.onnx"))
+    source = ppocr.install_ppocr_rec(tmp_path)
+    keep = gate_rec_classes(FULL)
+    stale = build_rec_gate(source, keep[:-2], tmp_path / "ppocr_rec_gate" / "1" / "model.onnx")
+    assert ort.InferenceSession(str(stale)).get_outputs()[0].shape[-1] == len(keep) - 1
+    target = install_ppocr_rec_gate(tmp_path)
+    assert ort.InferenceSession(str(target)).get_outputs()[0].shape[-1] == len(keep) + 1
+    assert f"dims: [ -1, {len(keep) + 1} ]" in (tmp_path / "ppocr_rec_gate" / "config.pbtxt"
+                                                ).read_text(encoding="utf-8")

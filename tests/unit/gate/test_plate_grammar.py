@@ -35,6 +35,9 @@ CS = CharsetIndex(CHARSET)
     ("蒙A1234学", "cn_coach"),
     ("京A1234警", "cn_police"),
     ("粤Z1234港", "cn_hk_macau"),
+    ("沪A1707领", "cn_consulate"),
+    ("使014578", "cn_embassy"),
+    ("使01457A", None),  # embassy serials are digits
     ("1537УНЛ", "mn_standard"),
     ("1537 унл", "mn_standard"),
     ("皖I12345", None),  # no I after the province

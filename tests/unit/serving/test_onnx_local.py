@@ -29,6 +29,15 @@ def test_reads_a_real_plate_through_the_gate_code(client: OnnxRuntimeClient) -> 
     assert found and found[0].text == "皖AJW781"
 
 
+def test_reads_the_real_consulate_plate(client: OnnxRuntimeClient) -> None:
+    """Black plate with a red 领 (``plate_types/shi_lin_guan.jpg``: 沪A·1707领)."""
+    path = realdata_dir() / "plates_cn" / "plate_types" / "shi_lin_guan.jpg"
+    image = np.asarray(cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR), np.uint8)
+    found = PlateReader(GateOcr.from_repository(client)).read(image)
+    assert [(f.text, f.reading.plate_type) for f in found[:1]] == [("沪A1707领",
+                                                                    "cn_black_consulate")]
+
+
 def test_same_numbers_as_the_in_process_detector(client: OnnxRuntimeClient) -> None:
     batch = np.random.default_rng(0).integers(0, 256, (2, 3, 256, 256), dtype=np.uint8)
     hm, ltrb = xray_atr.infer(client, batch)
