@@ -116,9 +116,10 @@ def detector_from_onnx(path: Path, spec: DetectorSpec, calibration: Tensor) -> T
             bias = torch.from_numpy(b.copy()) if b is not None else torch.zeros(w.shape[0])
             bn = norms.get(conv)
             if bn is None:
-                if conv.bias is None:
+                if conv.bias is not None:
+                    conv.bias.copy_(bias)
+                elif b is not None and bool(np.any(b)):
                     raise OnnxInitError(f"{path}: conv {i} has a bias the model cannot hold")
-                conv.bias.copy_(bias)
                 continue
             # placeholder statistics (exact in eval mode), replaced after calibration below
             c = w.shape[0]
