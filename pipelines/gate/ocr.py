@@ -21,7 +21,7 @@ from serving.client import InferenceClient
 from vision.ocr_det import DetInput, TextBox, db_postprocess, det_preprocess
 from vision.ocr_rec_preprocess import REC_HEIGHT, rec_batch
 from vision.plates.ctc_constrained import CharsetIndex
-from vision.plates.mn_rec import MN_CHARSET, mn_batch
+from vision.plates.mn_rec import MN_CHARSET, MN_TTA_SHIFTS, mn_batch, mn_merge_shifts, mn_shifted
 
 Image = npt.NDArray[np.uint8]
 Probs = npt.NDArray[np.float32]
@@ -116,13 +116,15 @@ class GateOcr:
         return [p for p in out if p is not None]
 
     def recognize_mn(self, lines: Sequence[Image]) -> list[Probs]:
-        """Per-crop ``[32, len(MN_CHARSET)]`` probabilities of the Mongolian plate CRNN."""
+        """Per-crop ``[32, len(MN_CHARSET)]`` probabilities of the Mongolian plate CRNN, each
+        the mean over the line's test-time shifts (:data:`MN_TTA_SHIFTS`)."""
         if not lines:
             return []
         res: list[Probs] = []
-        for start in range(0, len(lines), gate_models.PLATE_REC_MN.max_batch_size):
-            batch = mn_batch(lines[start:start + gate_models.PLATE_REC_MN.max_batch_size])
+        per_request = max(1, gate_models.PLATE_REC_MN.max_batch_size // len(MN_TTA_SHIFTS))
+        for start in range(0, len(lines), per_request):
+            batch = mn_shifted(mn_batch(lines[start:start + per_request]))
             probs = self.client.infer(self.mn_model, {gate_models.MN_INPUT: batch},
                                       [gate_models.MN_OUTPUT])[gate_models.MN_OUTPUT]
-            res.extend(np.asarray(p, dtype=np.float32) for p in probs)
+            res.extend(mn_merge_shifts(np.asarray(probs)))
         return res

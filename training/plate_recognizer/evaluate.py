@@ -1,7 +1,8 @@
 """Evaluate a Mongolian plate recogniser (ONNX) on the real plates in ``realdata/plates_cn``.
 
 The plate is cut at its ground-truth box (recogniser accuracy, localisation excluded), turned
-into one line for each row layout its aspect ratio allows, read, and decoded with the plate
+into one line for each row layout its aspect ratio allows, read with the gate's test-time
+shifts (:func:`vision.plates.mn_rec.mn_shifted`), and decoded with the plate
 grammar; the layout with the better reading wins. Ground truth: ``plate_text_cyrillic_guess``
 of ``labels.json`` (the data collector's transliteration of the VOC character classes).
 """
@@ -19,7 +20,7 @@ import onnxruntime as ort
 
 from vision.ocr_ctc import ctc_greedy_decode
 from vision.plates.ctc_constrained import CharsetIndex
-from vision.plates.mn_rec import MN_CHARSET, mn_batch
+from vision.plates.mn_rec import MN_CHARSET, mn_batch, mn_merge_shifts, mn_shifted
 from vision.plates.reading import read_mn
 from vision.plates.rectify import plate_line, row_options
 
@@ -53,7 +54,8 @@ def evaluate_onnx_on_real(model: Path, realdata_plates: Path) -> dict[str, Any]:
         best = None
         greedy = ""
         for rows in row_options(w / h):
-            probs = sess.run(None, {"x": mn_batch([plate_line(crop, rows)])})[0][0]
+            probs = mn_merge_shifts(
+                sess.run(None, {"x": mn_shifted(mn_batch([plate_line(crop, rows)]))})[0])[0]
             r = read_mn(probs, cs, rows)
             if r is not None and (best is None or r.score > best.score):
                 best = r
