@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.gate.ocr import GateOcr
 from pipelines.gate.plates import PlateReader
-from serving.repository import default_repository
+from serving.repository import default_repository, versions
 from training.plate_recognizer.evaluate import evaluate_onnx_on_real
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -36,7 +36,7 @@ def test_committed_recogniser_at_the_ground_truth_box(realdata: Path) -> None:
     """The served CRNN with the test-time shifts, all 14 real plates cut at their labelled box
     (what its model card reports): 13 / 14; the known miss is 0.jpg's DIN 1 read as 7."""
     folder = default_repository() / "plate_rec_mn"
-    newest = max((p for p in folder.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
-    report = evaluate_onnx_on_real(newest / "model.onnx", realdata / "plates_cn")
+    served = folder / str(versions(folder)[-1]) / "model.onnx"
+    report = evaluate_onnx_on_real(served, realdata / "plates_cn")
     wrong = {r["file"]: r["read"] for r in report["per_file"] if r["read"] != r["truth"]}
     assert report["n"] == 14 and set(wrong) <= {"mongolian/0.jpg"}, wrong

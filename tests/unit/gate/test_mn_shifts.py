@@ -26,7 +26,7 @@ def test_merge_averages_each_lines_copies() -> None:
     probs = np.zeros((2 * k, 3, 4), np.float32)
     probs[:k, :, 1] = 1.0  # line 0: every copy says class 1
     probs[k:, :, 2] = 1.0
-    probs[k, :, 2], probs[k, :, 3] = 0.0, 1.0  # line 1: one copy of five says class 3
+    probs[k, :, 2], probs[k, :, 3] = 0.0, 1.0  # line 1: one of its copies says class 3
     merged = mn_merge_shifts(probs)
     assert merged.shape == (2, 3, 4)
     assert np.allclose(merged.sum(axis=-1), 1.0)
