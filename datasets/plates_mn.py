@@ -53,7 +53,7 @@ DIGIT_FONT_NAMES = (*FONT_NAMES, "LiberationSansNarrow-Bold.ttf",
 FIRST_LETTER_UB_SHARE = 0.5
 LINE_HEIGHT = 48
 # Bump when the rendering changes, so cached sets (training --cache-dir) are not reused.
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 # Share of plates drawn with the triangular Л and Д of the DIN-like plate face (Λ, and a
 # triangle on a footed base bar) instead of the Russian forms the installed fonts draw.
 TRIANGULAR_FORMS_SHARE = 0.5
@@ -63,6 +63,10 @@ DIN_ONE_SHARE = 0.5
 # Share of samples cut to their text area first (detector boxes are text-tight, annotators'
 # and colour-region boxes include the border).
 TEXT_CROP_SHARE = 0.3
+# Share of plates with mounting screws drawn (v8: where real plates have them, see _screws;
+# v7 and earlier put two small ones at mid-height only, and the real 0.jpg's corner screw
+# beside a DIN 1 was read as the bar of a 7).
+SCREW_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,22 @@ def _soyombo(rng: np.random.Generator, height: int, paper: int) -> Image.Image:
     return img
 
 
+def _screws(w: int, h: int, rows: int, rng: np.random.Generator
+            ) -> list[tuple[int, int, int]]:
+    """Mounting screws ``(x, y, radius)`` in pixels of a ``w x h`` plate where real plates
+    carry them: two-row plates in the four corners (or the top two), right beside the first
+    and last digits; one-row plates at mid-height near both ends or in the corners."""
+    r = max(2, int(h * rng.uniform(1 / 40, 1 / 16)))
+    ix, iy = int(h * rng.uniform(0.06, 0.12)), int(h * rng.uniform(0.06, 0.14))
+    if rows == 2 or rng.random() < 0.3:
+        spots = [(ix, iy), (w - ix, iy)]
+        if rng.random() < 0.6:
+            spots += [(ix, h - iy), (w - ix, h - iy)]
+    else:
+        spots = [(ix, h // 2), (w - ix, h // 2)]
+    return [(x, y, r) for x, y in spots]
+
+
 def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path,
                  digit_font_path: Path | None = None, stroke: int = 0
                  ) -> npt.NDArray[np.uint8]:
@@ -303,11 +323,9 @@ def render_plate(text: str, rows: int, rng: np.random.Generator, font_path: Path
     inset = int(plate.height * rng.uniform(0.0, 0.04))
     d.rectangle((inset + bw // 2, inset + bw // 2, plate.width - 1 - inset - bw // 2,
                  plate.height - 1 - inset - bw // 2), outline=ink, width=bw)
-    if rng.random() < 0.3:  # mounting screws
-        r = max(2, plate.height // 30)
-        for sx in (int(plate.height * 0.08), plate.width - int(plate.height * 0.08)):
-            d.ellipse((sx - r, plate.height // 2 - r, sx + r, plate.height // 2 + r),
-                      fill=ink)
+    if rng.random() < SCREW_SHARE:
+        for sx, sy, r in _screws(plate.width, plate.height, rows, rng):
+            d.ellipse((sx - r, sy - r, sx + r, sy + r), fill=int(rng.integers(ink, ink + 90)))
     out = np.asarray(plate, dtype=np.uint8)
     if rng.random() < 0.4:  # dark plate holder around the plate
         fw = int(plate.height * rng.uniform(0.04, 0.12))
