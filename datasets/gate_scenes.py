@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from datasets.plates_mn import find_fonts, random_plate_text, render_plate
+from datasets.plates_mn import find_digit_fonts, find_fonts, random_plate_text, render_plate
 from vision.containers.iso6346 import check_digit
 
 Image = npt.NDArray[np.uint8]
@@ -93,3 +93,62 @@ def random_mongolian_scene(rng: np.random.Generator) -> Image:
     """:func:`mongolian_plate_scene` with a random plate text, row count and seed."""
     return mongolian_plate_scene(random_plate_text(rng), int(rng.integers(1 << 30)),
                                  rows=int(rng.integers(1, 3)))
+
+
+STREET_HW = (540, 960)
+
+
+def mongolian_street_scene(rng: np.random.Generator
+                           ) -> tuple[Image, npt.NDArray[np.float32], str, int]:
+    """A 960x540 lane-camera picture with one Mongolian plate seen at an angle, for measuring
+    the whole find-and-read path on generated data (the real photos stay a test set).
+
+    The plate (:func:`datasets.plates_mn.render_plate`, random text, fonts and layout) is
+    120-300 px wide (two-row: 90-160 px), turned in-plane by up to 8 degrees (two-row: 4),
+    sheared as a camera to the side sees it (vertical edges stay vertical, the rows slope up
+    to 12 degrees) and perspective-jittered, on a cluttered vehicle-like background with
+    blur, noise and JPEG. Returns ``(BGR image, plate corners TL TR BR BL [4, 2] float32
+    pixels, text, rows)``."""
+    text = random_plate_text(rng)
+    rows = int(rng.integers(1, 3))
+    fonts, digit_fonts = find_fonts(), find_digit_fonts()
+    plate = render_plate(text, rows, rng, fonts[int(rng.integers(len(fonts)))],
+                         digit_fonts[int(rng.integers(len(digit_fonts)))])
+    ph, pw = plate.shape
+    width = rng.uniform(120, 300) if rows == 1 else rng.uniform(90, 160)
+    sc = width / pw
+    H, W = STREET_HW
+    scene = np.asarray(cv2.GaussianBlur(
+        np.clip(rng.normal(rng.uniform(40, 200), 25, (H, W)), 0, 255).astype(np.float32),
+        (0, 0), 6), dtype=np.float32)
+    for _ in range(int(rng.integers(3, 9))):  # bumper, grille bars, lamps
+        x0, y0 = int(rng.integers(0, W)), int(rng.integers(0, H))
+        x1, y1 = x0 + int(rng.integers(20, 400)), y0 + int(rng.integers(5, 120))
+        scene[y0:y1, x0:x1] = float(rng.uniform(0, 255))
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    flat = src * sc
+    max_angle = 8.0 if rows == 1 else 4.0
+    angle = np.radians(rng.uniform(-max_angle, max_angle))
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    shear = np.tan(np.radians(rng.uniform(-12, 12)))
+    fw, fh = flat[2]
+    dst = flat - flat.mean(axis=0)
+    dst[:, 1] += dst[:, 0] * shear
+    dst = dst @ rot.T
+    dst += rng.uniform(-0.04, 0.04, (4, 2)) * np.array([fw, fh])
+    lo = -dst.min(axis=0) + 10
+    hi = np.array([W, H]) - dst.max(axis=0) - 10
+    dst = (dst + rng.uniform(lo, hi)).astype(np.float32)
+    m = cv2.getPerspectiveTransform(src, dst)
+    warped = cv2.warpPerspective(plate.astype(np.float32), m, (W, H))
+    mask = cv2.warpPerspective(np.ones_like(plate, np.float32), m, (W, H))
+    img = scene * (1 - mask) + warped * mask
+    if rng.random() < 0.6:
+        img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.3, 1.2)))
+    img = img * rng.uniform(0.6, 1.0) + rng.normal(0, rng.uniform(0, 8), img.shape)
+    grey = np.clip(img, 0, 255).astype(np.uint8)
+    ok, enc = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    bgr = cv2.cvtColor(cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR)
+    return np.asarray(bgr, np.uint8), dst, text, rows

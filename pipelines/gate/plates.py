@@ -86,21 +86,39 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
     return inter / union if union > 0 else 0.0
 
 
+def _aligned_union(a: Quad, b: Quad) -> Quad:
+    """Smallest rectangle around two text-box quads whose sides follow the boxes' mean
+    reading direction (TL TR BR BL): the rows of a turned two-row plate stay level in it,
+    where an axis-aligned union would cut their ends."""
+    angles = []
+    for q in (order_quad(a), order_quad(b)):
+        dx, dy = q[1] - q[0]
+        angles.append(np.arctan2(dy, dx))
+    t = float(np.mean(angles))
+    u = np.array([np.cos(t), np.sin(t)])
+    v = np.array([-np.sin(t), np.cos(t)])
+    pts = np.concatenate([a, b]).astype(np.float64)
+    pu, pv = pts @ u, pts @ v
+    corners = [(pu.min(), pv.min()), (pu.max(), pv.min()), (pu.max(), pv.max()),
+               (pu.min(), pv.max())]
+    return np.array([cu * u + cv * v for cu, cv in corners], dtype=np.float32)
+
+
 def _merge_two_rows(boxes: list[TextBox]) -> list[Quad]:
-    """Union quads of box pairs stacked vertically with overlapping x ranges (two-row plates)."""
+    """Quads around box pairs stacked vertically with overlapping x ranges (two-row plates),
+    aligned with the boxes (:func:`_aligned_union`)."""
     merged: list[Quad] = []
-    for i, top in enumerate(boxes):
-        tx0, ty0, tx1, ty1 = top.xyxy()
-        for bottom in boxes[i + 1:]:
-            bx0, by0, bx1, by1 = bottom.xyxy()
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            # callers rank boxes by size, not position: the upper box of the pair is the top row
+            (tx0, ty0, tx1, ty1), (bx0, by0, bx1, by1) = sorted(
+                (a.xyxy(), b.xyxy()), key=lambda xy: xy[1] + xy[3])
             gap = by0 - ty1
             overlap = min(tx1, bx1) - max(tx0, bx0)
             # detector boxes are grown ("unclipped"), so stacked rows often overlap a little
             if (-0.5 * (ty1 - ty0) <= gap <= 0.8 * (ty1 - ty0)
                     and overlap >= 0.5 * min(tx1 - tx0, bx1 - bx0)):
-                x0, x1 = min(tx0, bx0), max(tx1, bx1)
-                merged.append(np.array([[x0, ty0], [x1, ty0], [x1, by1], [x0, by1]],
-                                       dtype=np.float32))
+                merged.append(_aligned_union(a.quad, b.quad))
     return merged
 
 
