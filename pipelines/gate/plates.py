@@ -32,6 +32,8 @@ MARGIN = (0.06, 0.10)
 CONFIDENT = 0.80  # mean char confidence above which the text detector is not consulted
 MIN_SCORE = 0.35  # below this a reading is not reported
 TWO_ROW_MARGIN = 0.05
+# width/height of a detector box that may be the digit row of a two-row plate (``15 37``)
+DIGIT_ROW_ASPECT = (1.6, 4.5)
 FIRST_ROUND_REGIONS = 2
 # crop colours the Mongolian CRNN also reads: Mongolian plates are white, and a dirty or
 # warmly lit white plate comes out yellow; blue and green are Chinese only
@@ -61,6 +63,7 @@ class _Candidate:
     quad: Quad
     rows: int
     source: str
+    mn_only: bool = False  # a Mongolian layout guess: not read as a Chinese plate
 
 
 def _with_rows(quad: Quad, source: str) -> list[_Candidate]:
@@ -102,6 +105,14 @@ def _aligned_union(a: Quad, b: Quad) -> Quad:
     corners = [(pu.min(), pv.min()), (pu.max(), pv.min()), (pu.max(), pv.max()),
                (pu.min(), pv.max())]
     return np.array([cu * u + cv * v for cu, cv in corners], dtype=np.float32)
+
+
+def _grown_down(quad: Quad) -> Quad:
+    """The box extended by its own height below it, along its sides: the two-row plate a
+    digit-row box may be the top of when the detector missed the smaller letters row."""
+    q = order_quad(quad)
+    down = q[3] - q[0], q[2] - q[1]
+    return np.array([q[0], q[1], q[2] + down[1], q[3] + down[0]], dtype=np.float32)
 
 
 def _merge_two_rows(boxes: list[TextBox]) -> list[Quad]:
@@ -159,7 +170,9 @@ class PlateReader:
             crop, tight = _line_crop(image, c)
             crops.append(crop)
             colours.append(plate_colour(tight))
-        cn_probs = self.ocr.recognize(crops)
+        cn_idx = [i for i, c in enumerate(cands) if not c.mn_only]
+        cn_probs = dict(zip(cn_idx, self.ocr.recognize([crops[i] for i in cn_idx]) if cn_idx
+                            else [], strict=True))
         # white/grey, black and yellowish regions may be Mongolian plates: the CRNN reads them
         mn_idx = [i for i, col in enumerate(colours) if col in MN_COLOURS] if (
             self.use_mongolian) else []
@@ -167,7 +180,8 @@ class PlateReader:
         mn_by_idx = dict(zip(mn_idx, mn_probs, strict=True))
         results: list[PlateResult] = []
         for i, c in enumerate(cands):
-            options = [read_cn(cn_probs[i], self.ocr.rec_index, colours[i], c.rows)]
+            options = [read_cn(cn_probs[i], self.ocr.rec_index, colours[i], c.rows)] if (
+                i in cn_probs) else []
             if i in mn_by_idx:
                 options.append(read_mn(mn_by_idx[i], self.ocr.mn_index, c.rows, colours[i]))
             valid = [o for o in options if o is not None]
@@ -191,6 +205,10 @@ class PlateReader:
         boxes = boxes[:self.max_det_boxes]
         cands = [c for b in boxes for c in _with_rows(order_quad(b.quad), "text_detector")]
         cands += [_Candidate(q, 2, "text_detector") for q in _merge_two_rows(boxes)]
+        if self.use_mongolian:  # Chinese two-row plates have the small row on top
+            cands += [_Candidate(_grown_down(b.quad), 2, "text_detector", mn_only=True)
+                      for b in boxes if DIGIT_ROW_ASPECT[0] <= b.width / max(b.height, 1.0)
+                      <= DIGIT_ROW_ASPECT[1]]
         cands += [_Candidate(q, 1, "text_detector") for q in _merge_one_row(boxes)]
         return cands
 

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 
 from datasets.gate_scenes import STREET_HW, mongolian_street_scene
-from pipelines.gate.plates import _aligned_union, _merge_two_rows
-from vision.ocr_det import TextBox
+from pipelines.gate.plates import _aligned_union, _grown_down, _merge_two_rows
+from vision.ocr_det import TextBox, order_quad
 
 
 def _box(cx: float, cy: float, w: float, h: float, deg: float = 0.0) -> TextBox:
@@ -57,3 +57,13 @@ def test_street_scene_is_reproducible_and_the_plate_is_inside() -> None:
     assert quad.shape == (4, 2)
     assert (quad >= 0).all() and (quad[:, 0] < STREET_HW[1]).all() and (
         quad[:, 1] < STREET_HW[0]).all()
+
+
+def test_grown_down_adds_one_box_height_below_along_the_sides() -> None:
+    box = _box(100, 50, 80, 30, deg=5)
+    q = _grown_down(box.quad)
+    np.testing.assert_allclose(q[:2], order_quad(box.quad)[:2], atol=1e-4)
+    left, right = q[3] - q[0], q[2] - q[1]
+    np.testing.assert_allclose(np.linalg.norm(left), 60, atol=1e-3)
+    np.testing.assert_allclose(np.linalg.norm(right), 60, atol=1e-3)
+    assert abs(np.degrees(np.arctan2(left[1], left[0])) - 95.0) < 1e-3
