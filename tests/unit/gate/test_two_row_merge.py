@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from datasets.gate_scenes import STREET_HW, mongolian_street_scene
 from pipelines.gate.plates import _aligned_union, _grown_down, _merge_two_rows
@@ -67,3 +68,11 @@ def test_grown_down_adds_one_box_height_below_along_the_sides() -> None:
     np.testing.assert_allclose(np.linalg.norm(left), 60, atol=1e-3)
     np.testing.assert_allclose(np.linalg.norm(right), 60, atol=1e-3)
     assert abs(np.degrees(np.arctan2(left[1], left[0])) - 95.0) < 1e-3
+
+
+def test_scene_evaluation_cli_rejects_an_empty_run() -> None:
+    from training.plate_recognizer.evaluate_scenes import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--n", "0"])
+    assert exc.value.code == 2
