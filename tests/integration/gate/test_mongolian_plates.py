@@ -45,7 +45,7 @@ def test_committed_recogniser_at_the_ground_truth_box(realdata: Path) -> None:
 def test_generated_lane_pictures_are_found_and_read() -> None:
     """The find-and-read path on generated pictures (turned, sheared, two-row plates included;
     docs/gate.md: 98.7 % of 300): at least 22 of the first 25 of the documented seed."""
-    from training.plate_recognizer.evaluate_scenes import evaluate
+    from pipelines.gate.evaluate_scenes import evaluate
 
     r = evaluate(25, seed=11)
     assert r["exact"] >= 22 / 25, r["misses"]

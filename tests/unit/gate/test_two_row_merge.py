@@ -71,7 +71,7 @@ def test_grown_down_adds_one_box_height_below_along_the_sides() -> None:
 
 
 def test_scene_evaluation_cli_rejects_an_empty_run() -> None:
-    from training.plate_recognizer.evaluate_scenes import main
+    from pipelines.gate.evaluate_scenes import main
 
     with pytest.raises(SystemExit) as exc:
         main(["--n", "0"])

@@ -3,7 +3,7 @@ without touching the real photos (which stay a test set).
 
 ::
 
-    python -m training.plate_recognizer.evaluate_scenes --n 300 --seed 11 \\
+    python -m pipelines.gate.evaluate_scenes --n 300 --seed 11 \\
         --json var/mn/scenes.json
 
 Each picture (:func:`datasets.gate_scenes.mongolian_street_scene`: one plate turned, sheared
