@@ -7,7 +7,9 @@
    grammar; white/grey, black and yellowish regions also go to the Mongolian CRNN.
 4. When no colour candidate gives a confident reading, PP-OCR text detection proposes more
    regions (white and black plates, Mongolian plates, unusual lighting); vertically stacked
-   boxes are merged into two-row candidates.
+   boxes are merged into two-row candidates, and a box shaped like a digit row is also grown
+   one box height down into a two-row Mongolian guess (the detector often misses the smaller
+   letters row).
 Readings are ranked by mean character confidence; overlapping duplicates are dropped.
 """
 
