@@ -28,6 +28,17 @@ from training.xray.model import STRIDE, count_parameters
 OPSET = 17
 INPUT = "images"
 OUTPUTS = ("heatmap", "ltrb")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def portable_path(path: str | Path, root: Path = PROJECT_ROOT) -> str:
+    """``path`` as a card records it: relative to the project ``root`` when it lies in the
+    folder that holds the project (``var/atr/synth_train``, ``../shared/realdata/...``), so a
+    committed card names no machine's checkout; absolute otherwise."""
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(root.parent):
+        return os.path.relpath(resolved, root)
+    return str(resolved)
 
 
 class ExportFailed(ValueError):
@@ -96,9 +107,12 @@ def card(run_dir: Path, info: dict[str, Any], name: str, version: int) -> dict[s
         "onnx": {"bytes": info["bytes"], "sha256": info["sha256"], "opset": OPSET,
                  "max_abs_diff_vs_torch": info["max_abs_diff_vs_torch"]},
         "training": {"command": cfg.get("command"), "seed": cfg.get("seed"),
-                     "data": str(cfg.get("data")), "val_data": str(cfg.get("val_data")),
-                     "init_from": str(cfg.get("init_from")) if cfg.get("init_from") else None,
-                     "real_backgrounds": [str(p) for p in cfg.get("real_backgrounds", [])],
+                     "data": portable_path(cfg["data"]),
+                     "val_data": portable_path(cfg["val_data"]) if cfg.get("val_data") else None,
+                     "init_from": portable_path(cfg["init_from"]) if cfg.get("init_from")
+                     else None,
+                     "real_backgrounds": [portable_path(p)
+                                          for p in cfg.get("real_backgrounds", [])],
                      "epochs_trained": info["epoch"], "checkpoint": info["checkpoint"],
                      "summary": _read_json(run_dir / "train_summary.json")},
         "metrics": {"summary": metrics.get("summary"),
