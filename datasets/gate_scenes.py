@@ -9,6 +9,8 @@ size, position and lighting. All images are uint8 BGR ``HxWx3``; coordinates are
 from __future__ import annotations
 
 import string
+from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -98,6 +100,12 @@ def random_mongolian_scene(rng: np.random.Generator) -> Image:
 STREET_HW = (540, 960)
 
 
+@cache
+def _street_fonts() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """(letter fonts, digit fonts), looked up once: the search opens every font file."""
+    return tuple(find_fonts()), tuple(find_digit_fonts())
+
+
 def mongolian_street_scene(rng: np.random.Generator
                            ) -> tuple[Image, npt.NDArray[np.float32], str, int]:
     """A 960x540 lane-camera picture with one Mongolian plate seen at an angle, for measuring
@@ -111,7 +119,7 @@ def mongolian_street_scene(rng: np.random.Generator
     pixels, text, rows)``."""
     text = random_plate_text(rng)
     rows = int(rng.integers(1, 3))
-    fonts, digit_fonts = find_fonts(), find_digit_fonts()
+    fonts, digit_fonts = _street_fonts()
     plate = render_plate(text, rows, rng, fonts[int(rng.integers(len(fonts)))],
                          digit_fonts[int(rng.integers(len(digit_fonts)))])
     ph, pw = plate.shape

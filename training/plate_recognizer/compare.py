@@ -94,8 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     x, texts = build_set(a.n, a.seed, a.cache_dir)
     results = [score_model(m, x, texts, a.threads) for m in a.models]
     for r in results:
+        conf = r["mean_confidence_right"]
         print(f"{r['model']}: gate {r['gate_exact']:.2%}  greedy {r['greedy_exact']:.2%}  "
-              f"conf right {r['mean_confidence_right']:.3f}  top {r['top_confusions'][:4]}")
+              f"conf right {'-' if conf is None else f'{conf:.3f}'}  "
+              f"top {r['top_confusions'][:4]}")
     if a.json is not None:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps({"n": a.n, "seed": a.seed, "results": results}, indent=1,
