@@ -84,9 +84,19 @@ def find_distribution() -> TritonDistribution:
 
 def free_port() -> int:
     """A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct TCP ports that were free on 127.0.0.1 a moment ago. All ``n`` sockets are
+    held while the OS picks, so it cannot hand the same just-released port out twice (which
+    once gave Triton's HTTP and gRPC servers the same port)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                 for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -246,9 +256,9 @@ class EmbeddedTriton:
         self._lock_work_dir(self.work_dir)
         backends = self._prepare_backends(dist, self.work_dir)
         failure = ""
-        # Two tries: a port picked by free_port() can be taken by someone else before Triton binds.
+        # Two tries: a port picked by free_ports() can be taken by someone else before Triton binds.
         for attempt in (1, 2):
-            self.http_port, self.grpc_port, self.metrics_port = (free_port() for _ in range(3))
+            self.http_port, self.grpc_port, self.metrics_port = free_ports(3)
             self._shm_prefix = f"kouan_{os.getpid()}_{uuid.uuid4().hex[:8]}_"
             failure = self._launch(dist, backends)
             if not failure:

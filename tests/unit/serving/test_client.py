@@ -144,3 +144,11 @@ def test_connect_triton_uses_the_configured_url_and_settings() -> None:
 def test_connect_triton_without_url_needs_a_running_embedded_server() -> None:
     with pytest.raises(KouanError, match="KOUAN_TRITON_URL is unset"):
         connect_triton(Settings())
+
+
+def test_free_ports_are_distinct() -> None:
+    from serving.embedded import free_ports
+
+    for _ in range(20):
+        ports = free_ports(3)
+        assert len(set(ports)) == 3 and all(0 < p < 65536 for p in ports)
