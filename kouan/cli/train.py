@@ -4,8 +4,9 @@
   on the cluster at ``RAY_ADDRESS``); resumes from ``RUN_DIR`` when it holds a checkpoint;
   then evaluates the best checkpoint (JSON + PNG in ``RUN_DIR/eval``).
 * ``train eval RUN_DIR`` - evaluation only (synthetic held-out set, and real samples with
-  ``--real``).
-* ``export RUN_DIR`` - ONNX into the Triton model repository as a new version, with a card.
+  ``--real``); ``--tta hflip`` scores the model averaged with its left-right mirror.
+* ``export RUN_DIR`` - ONNX into the Triton model repository as a new version, with a card;
+  ``--tta hflip`` bakes the mirror average into the graph (evaluate with it first).
 
 Bad arguments exit 2 with one line naming the problem.
 """
@@ -16,6 +17,7 @@ import json
 import logging
 import shlex
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +27,13 @@ from kouan.errors import UsageError
 
 train_app = typer.Typer(help="Train detectors (Ray Train) and evaluate them.",
                         no_args_is_help=True)
+
+
+class TtaChoice(StrEnum):
+    """Test-time augmentation (training/xray/tta.py); kept here so ``--help`` stays fast."""
+
+    none = "none"
+    hflip = "hflip"
 
 
 def _existing_dir(path: Path, what: str) -> Path:
@@ -112,10 +121,10 @@ def train_xray(
         _evaluate(out, real)
 
 
-def _evaluate(run_dir: Path, real: Path | None) -> None:
+def _evaluate(run_dir: Path, real: Path | None, tta: str = "none") -> None:
     from training.xray.evaluate import evaluate_run
 
-    report = evaluate_run(run_dir, real_dir=real)
+    report = evaluate_run(run_dir, real_dir=real, tta=tta)
     typer.echo(json.dumps(report["summary"]))
 
 
@@ -124,12 +133,14 @@ def train_eval(
     run_dir: Annotated[Path, typer.Argument(help="Run folder of `kouan train xray`.")],
     real: Annotated[Path | None, typer.Option(help="Real xray_baggage folder to score.")]
     = None,
+    tta: Annotated[TtaChoice, typer.Option(help="Test-time augmentation to evaluate with "
+                                           "(export the same).")] = TtaChoice.none,
 ) -> None:
     """Evaluate a run's best checkpoint (JSON and PNG under RUN_DIR/eval)."""
     _existing_dir(run_dir, "run folder")
     if not (run_dir / "checkpoints" / "best.pt").is_file():
         raise UsageError(f"{run_dir} has no checkpoints/best.pt (train first)")
-    _evaluate(run_dir, real)
+    _evaluate(run_dir, real, tta.value)
 
 
 def export_cmd(
@@ -140,6 +151,9 @@ def export_cmd(
     = None,
     version: Annotated[int | None, typer.Option(help="Version number (default: next).")]
     = None,
+    tta: Annotated[TtaChoice, typer.Option(help="Test-time augmentation baked into the graph "
+                                           "(the run must be evaluated with the same).")]
+    = TtaChoice.none,
 ) -> None:
     """Export a run's best checkpoint to ONNX as a new Triton model version, with a card."""
     from serving import xray_atr
@@ -155,7 +169,7 @@ def export_cmd(
     if (version_dir / "model.onnx").exists():
         raise UsageError(f"{version_dir} already holds a model; pick another --version")
     try:
-        info = export_onnx(run_dir, version_dir / "model.onnx")
+        info = export_onnx(run_dir, version_dir / "model.onnx", tta=tta.value)
     except (ExportFailed, FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     xray_atr.write_model_config(repo, info["size"], len(info["classes"]), name)

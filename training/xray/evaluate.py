@@ -37,6 +37,7 @@ from training.xray.metrics import (
 )
 from training.xray.model import build_detector
 from training.xray.predict import F32, U8, Prediction, Scorer, predict_images, torch_scorer
+from training.xray.tta import with_tta
 from vision.atr.types import Detections
 
 log = logging.getLogger(__name__)
@@ -155,11 +156,13 @@ def _miss_tile(rgb: U8, box: F32, pred: Prediction, classes: tuple[str, ...], ca
                       Detections.empty(), classes, None, caption)
 
 
-def evaluate_run(run_dir: Path, real_dir: Path | None = None, which: str = "best"
-                 ) -> dict[str, Any]:
-    """Full evaluation of ``RUN_DIR/checkpoints/<which>.pt``; returns the metrics dict
-    (its ``summary`` is a short digest)."""
+def evaluate_run(run_dir: Path, real_dir: Path | None = None, which: str = "best",
+                 tta: str = "none") -> dict[str, Any]:
+    """Full evaluation of ``RUN_DIR/checkpoints/<which>.pt`` as it would be exported with
+    test-time augmentation ``tta`` (:mod:`training.xray.tta`); returns the metrics dict (its
+    ``summary`` is a short digest)."""
     model, ck = load_run(run_dir, which)
+    model = with_tta(model, tta)
     cfg = TrainConfig.model_validate(ck["config"])
     classes = tuple(ck["classes"])
     size = int(ck["size"])
@@ -167,7 +170,7 @@ def evaluate_run(run_dir: Path, real_dir: Path | None = None, which: str = "best
     out.mkdir(parents=True, exist_ok=True)
     scorer = torch_scorer(model)
     report: dict[str, Any] = {"checkpoint": f"{which}.pt", "epoch": ck["state"]["epoch"],
-                              "classes": list(classes), "size": size}
+                              "classes": list(classes), "size": size, "tta": tta}
     report["synthetic"] = evaluate_synthetic(scorer, cfg, size, out)
     any_t = report["synthetic"]["image_level"]["any_threat"]["pd_at_fa"]
     report["operating_thresholds"] = {
@@ -180,7 +183,7 @@ def evaluate_run(run_dir: Path, real_dir: Path | None = None, which: str = "best
         report["real"] = evaluate_real_run(scorer, size, classes, real_dir, cfg, out)
     syn = report["synthetic"]
     report["summary"] = {
-        "synthetic_mAP50": round(syn["mAP50"], 4), "synthetic_mAP50_95": round(
+        "tta": tta, "synthetic_mAP50": round(syn["mAP50"], 4), "synthetic_mAP50_95": round(
             syn["mAP50_95"], 4),
         "synthetic_AP50": {k: round(v["AP50"], 3) for k, v in syn["per_class"].items()},
         "synthetic_any_threat_pd_at_10pct_fa": syn["image_level"]["any_threat"]["pd_at_fa"]

@@ -24,6 +24,7 @@ import torch
 
 from training.xray.evaluate import load_run
 from training.xray.model import STRIDE, count_parameters
+from training.xray.tta import with_tta
 
 OPSET = 17
 INPUT = "images"
@@ -45,16 +46,26 @@ class ExportFailed(ValueError):
     """The run cannot be exported (missing checkpoint, ONNX differs from torch)."""
 
 
-def export_onnx(run_dir: Path, target: Path, which: str = "best") -> dict[str, Any]:
+def export_onnx(run_dir: Path, target: Path, which: str = "best", tta: str = "none"
+                ) -> dict[str, Any]:
     """Write ``target`` (atomically) and check ONNX Runtime against torch on a random batch.
 
-    Returns facts for the card: classes, size, stride, parameters, bytes, sha256, max_abs_diff.
+    ``tta`` bakes test-time augmentation into the graph (:mod:`training.xray.tta`); the run's
+    evaluation must have been made with the same ``tta`` so the card's metrics describe the
+    exported function. Returns facts for the card: classes, size, stride, parameters, bytes,
+    sha256, max_abs_diff.
     """
     import onnxruntime as ort
 
+    evaluated = (_read_json(run_dir / "eval" / "metrics.json") or {}).get("tta", "none")
+    if evaluated != tta:
+        raise ExportFailed(f"{run_dir}/eval was made with tta={evaluated!r}, not {tta!r}: run "
+                           f"`kouan train eval {run_dir} --tta {tta}` first so the card's "
+                           "metrics describe the exported model")
     try:
         model, ck = load_run(run_dir, which)
-    except FileNotFoundError as exc:
+        model = with_tta(model, tta)
+    except (FileNotFoundError, ValueError) as exc:
         raise ExportFailed(str(exc)) from None
     size = int(ck["size"])
     dummy = torch.randint(0, 256, (2, 3, size, size), dtype=torch.uint8)
@@ -82,7 +93,7 @@ def export_onnx(run_dir: Path, target: Path, which: str = "best") -> dict[str, A
     return {"classes": list(ck["classes"]), "size": size, "stride": STRIDE,
             "parameters": count_parameters(model), "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest(), "max_abs_diff_vs_torch": diff,
-            "epoch": int(ck["state"]["epoch"]), "checkpoint": f"{which}.pt",
+            "epoch": int(ck["state"]["epoch"]), "checkpoint": f"{which}.pt", "tta": tta,
             "spec": ck["spec"], "config": ck["config"]}
 
 
@@ -104,6 +115,7 @@ def card(run_dir: Path, info: dict[str, Any], name: str, version: int) -> dict[s
                                 info["size"] // STRIDE],
                     "ltrb": ["N", 4, info["size"] // STRIDE, info["size"] // STRIDE]},
         "classes": info["classes"], "stride": STRIDE, "parameters": info["parameters"],
+        "test_time_augmentation": info["tta"],
         "onnx": {"bytes": info["bytes"], "sha256": info["sha256"], "opset": OPSET,
                  "max_abs_diff_vs_torch": info["max_abs_diff_vs_torch"]},
         "training": {"command": cfg.get("command"), "seed": cfg.get("seed"),
@@ -141,6 +153,8 @@ def card_markdown(c: dict[str, Any]) -> str:
         f"{c['onnx']['bytes'] / 1e6:.2f} MB ONNX (opset {c['onnx']['opset']}).",
         f"* Input `{c['input']['name']}` uint8 {c['input']['shape']} ({c['input']['layout']}).",
         f"* Classes: {', '.join(c['classes'])}.",
+        f"* Test-time augmentation in the graph: {c.get('test_time_augmentation', 'none')} "
+        "(training/xray/tta.py).",
         f"* Command: `{c['training']['command']}` (seed {c['training']['seed']}).",
         f"* Data: {c['training']['data']} (val {c['training']['val_data']}); real TIP "
         f"backgrounds: {len(c['training']['real_backgrounds'])} files.",

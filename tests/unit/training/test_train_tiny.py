@@ -64,6 +64,14 @@ def test_train_resume_eval_export(tiny_data: Path, tmp_path: Path, ray_local: No
     assert main(["export", str(run), "--repository", str(repo)]) == 0
     assert (repo / "xray_atr" / "2" / "model.onnx").is_file()
     assert main(["export", str(tmp_path), "--repository", str(repo)]) == 2
+    # mirror averaging in the graph: refused until the evaluation was made the same way
+    assert main(["export", str(run), "--repository", str(repo), "--tta", "hflip"]) == 2
+    assert not (repo / "xray_atr" / "3" / "model.onnx").exists()
+    assert main(["train", "eval", str(run), "--tta", "hflip"]) == 0
+    assert main(["export", str(run), "--repository", str(repo), "--tta", "hflip"]) == 0
+    card3 = json.loads((repo / "xray_atr" / "3" / "card.json").read_text())
+    assert card3["test_time_augmentation"] == "hflip"
+    assert card3["metrics"]["summary"]["tta"] == "hflip"
     # fine-tuning can start from an exported version alone (the run folder is not committed)
     tuned = run_ray_train(cfg.model_copy(update={"out": tmp_path / "ft", "max_steps": 1,
                                                  "init_from": vdir / "model.onnx"}))
