@@ -19,7 +19,7 @@ import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -119,6 +119,48 @@ def train_xray(
     typer.echo(json.dumps({"train": summary}))
     if evaluate:
         _evaluate(out, real)
+
+
+@train_app.command("from-version")
+def train_from_version(
+    onnx_path: Annotated[Path, typer.Argument(help="An exported model.onnx (card.json beside "
+                                              "it).")],
+    out: Annotated[Path, typer.Option(help="Run folder to create.")],
+    data: Annotated[Path, typer.Option(help="COCO dir the version was trained on.")],
+    val_data: Annotated[Path | None, typer.Option(help="Held-out COCO dir.")] = None,
+    real_backgrounds: Annotated[Path | None, typer.Option(
+        help="Real benign scans the version used as TIP backgrounds (left out of "
+             "evaluation).")] = None,
+) -> None:
+    """Make a run folder from an exported version (then `train eval`, `export --tta ...`)."""
+    import onnx
+
+    from training.xray.config import TrainConfig
+    from training.xray.loop import run_from_version
+
+    if not onnx_path.is_file():
+        raise UsageError(f"{onnx_path} is not a file")
+    if (out / "checkpoints" / "best.pt").exists():
+        raise UsageError(f"{out} already holds a run")
+    _existing_dir(data, "--data")
+    if val_data is not None:
+        _existing_dir(val_data, "--val-data")
+    backgrounds = sorted(real_backgrounds.iterdir()) if real_backgrounds is not None else []
+    try:
+        dims = onnx.load(str(onnx_path)).graph.input[0].type.tensor_type.shape.dim
+        card = onnx_path.parent / "card.json"
+        # cards before v5 carry no spec: those versions have TrainConfig's default widths
+        spec = (json.loads(card.read_text()).get("spec") or {}) if card.is_file() else {}
+        fields: dict[str, Any] = {k: v for k, v in spec.items() if k in ("widths", "neck_width")}
+        fields.update(data=data, out=out, val_data=val_data, size=int(dims[2].dim_value),
+                      real_backgrounds=backgrounds, init_from=onnx_path,
+                      command=shlex.join(["kouan", *sys.argv[1:]]))
+        cfg = TrainConfig.model_validate(fields)
+        ck = run_from_version(onnx_path, cfg)
+    except (ValueError, OSError, IndexError) as exc:
+        raise UsageError(f"{onnx_path}: {exc}") from None
+    (out / "config.json").write_text(cfg.model_dump_json(indent=1) + "\n")
+    typer.echo(json.dumps({"run": str(out), "checkpoint": str(ck)}))
 
 
 def _evaluate(run_dir: Path, real: Path | None, tta: str = "none") -> None:

@@ -115,7 +115,7 @@ def card(run_dir: Path, info: dict[str, Any], name: str, version: int) -> dict[s
                                 info["size"] // STRIDE],
                     "ltrb": ["N", 4, info["size"] // STRIDE, info["size"] // STRIDE]},
         "classes": info["classes"], "stride": STRIDE, "parameters": info["parameters"],
-        "test_time_augmentation": info["tta"],
+        "test_time_augmentation": info["tta"], "spec": info["spec"],
         "onnx": {"bytes": info["bytes"], "sha256": info["sha256"], "opset": OPSET,
                  "max_abs_diff_vs_torch": info["max_abs_diff_vs_torch"]},
         "training": {"command": cfg.get("command"), "seed": cfg.get("seed"),

@@ -136,6 +136,28 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return ck
 
 
+def run_from_version(onnx_path: Path, cfg: TrainConfig) -> Path:
+    """Write ``cfg.out/checkpoints/best.pt`` holding an exported version's weights, so
+    ``kouan train eval`` and ``kouan export`` take it like a trained run (e.g. to export a
+    served version again with test-time augmentation in the graph). Its eval-mode output equals
+    the ONNX model's for any calibration batch (:mod:`training.xray.from_onnx`), so random images
+    calibrate; ``cfg`` names the data the version was trained and evaluated with. Returns the
+    checkpoint path."""
+    classes = onnx_classes(onnx_path)
+    if classes is None:
+        raise ValueError(f"{onnx_path} has no card.json beside it (class names unknown)")
+    spec = DetectorSpec(len(classes), cfg.widths, cfg.neck_width)
+    g = torch.Generator().manual_seed(cfg.seed)
+    calibration = torch.randint(0, 256, (8, 3, cfg.size, cfg.size), dtype=torch.uint8,
+                                generator=g)
+    model = detector_from_onnx(onnx_path, spec, calibration).eval()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    state = {"epoch": 0, "step": 0, "best_map50": -1.0, "bad_epochs": 0, "elapsed_s": 0.0}
+    path = cfg.out / "checkpoints" / "best.pt"
+    save_checkpoint(path, model, opt, state, spec, tuple(classes), cfg)
+    return path
+
+
 def initial_weights(path: Path, spec: DetectorSpec, classes: tuple[str, ...],
                     train_ds: DetectionDataset) -> dict[str, Any]:
     """State dict to fine-tune from: a run's checkpoint (``.pt``) or an exported model version

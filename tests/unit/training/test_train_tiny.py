@@ -72,6 +72,21 @@ def test_train_resume_eval_export(tiny_data: Path, tmp_path: Path, ray_local: No
     card3 = json.loads((repo / "xray_atr" / "3" / "card.json").read_text())
     assert card3["test_time_augmentation"] == "hflip"
     assert card3["metrics"]["summary"]["tta"] == "hflip"
+    # an exported version becomes a run folder again, with the version's exact function
+    again = tmp_path / "again"
+    args = ["train", "from-version", str(vdir / "model.onnx"), "--out", str(again), "--data",
+            str(tiny_data)]
+    assert main(args) == 0
+    assert main(args) == 2  # never overwrites a run
+    import torch
+
+    from training.xray.evaluate import load_run
+
+    model, _ = load_run(again)
+    probe = np.random.default_rng(0).integers(0, 256, (2, 3, 128, 128), dtype=np.uint8)
+    with torch.no_grad():
+        got = model(torch.from_numpy(probe))[0].numpy()
+    np.testing.assert_allclose(got, sess.run(None, {"images": probe})[0], atol=1e-4)
     # fine-tuning can start from an exported version alone (the run folder is not committed)
     tuned = run_ray_train(cfg.model_copy(update={"out": tmp_path / "ft", "max_steps": 1,
                                                  "init_from": vdir / "model.onnx"}))
