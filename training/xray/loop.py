@@ -136,6 +136,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return ck
 
 
+def fresh_state() -> dict[str, Any]:
+    """Training progress before the first step (saved in every checkpoint)."""
+    return {"epoch": 0, "step": 0, "best_map50": -1.0, "bad_epochs": 0, "elapsed_s": 0.0}
+
+
 def run_from_version(onnx_path: Path, cfg: TrainConfig) -> Path:
     """Write ``cfg.out/checkpoints/best.pt`` holding an exported version's weights, so
     ``kouan train eval`` and ``kouan export`` take it like a trained run (e.g. to export a
@@ -152,9 +157,8 @@ def run_from_version(onnx_path: Path, cfg: TrainConfig) -> Path:
                                 generator=g)
     model = detector_from_onnx(onnx_path, spec, calibration).eval()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    state = {"epoch": 0, "step": 0, "best_map50": -1.0, "bad_epochs": 0, "elapsed_s": 0.0}
     path = cfg.out / "checkpoints" / "best.pt"
-    save_checkpoint(path, model, opt, state, spec, tuple(classes), cfg)
+    save_checkpoint(path, model, opt, fresh_state(), spec, tuple(classes), cfg)
     return path
 
 
@@ -214,8 +218,7 @@ def train_loop(cfg: TrainConfig, reporter: Reporter,
     train_ds = DetectionDataset(train_items, classes, cfg.size, aug, sprites, backgrounds,
                                 seed=cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    state: dict[str, Any] = {"epoch": 0, "step": 0, "best_map50": -1.0, "bad_epochs": 0,
-                             "elapsed_s": 0.0}
+    state = fresh_state()
     resume = reporter.resume_dir()
     last = out / "checkpoints" / "last.pt"
     if resume is not None and (resume / "last.pt").is_file():
