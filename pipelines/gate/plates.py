@@ -4,7 +4,9 @@
    plus the whole image when it is plate-shaped (an already-cropped plate).
 2. Each region is rectified from its 4 corners; two-row plates are re-laid as one line.
 3. All crops go to ``ppocr_rec`` in one batched call, each is decoded with the Chinese plate
-   grammar; white/grey, black and yellowish regions also go to the Mongolian CRNN.
+   grammar; white/grey, black and yellowish regions also go to the Mongolian CRNN, whose 4
+   digits PP-OCR's reading of the same crop then settles with it
+   (:func:`vision.plates.reading.second_opinion_digits`).
 4. When no colour candidate gives a confident reading, PP-OCR text detection proposes more
    regions (white and black plates, Mongolian plates, unusual lighting); vertically stacked
    boxes are merged into two-row candidates, and a box shaped like a digit row is also grown
@@ -25,7 +27,7 @@ from pipelines.gate.ocr import GateOcr
 from vision.ocr_det import Quad, TextBox, as_bgr, order_quad
 from vision.plates.colour import plate_colour
 from vision.plates.localize import find_plates
-from vision.plates.reading import PlateReading, read_cn, read_mn
+from vision.plates.reading import PlateReading, read_cn, read_mn, second_opinion_digits
 from vision.plates.rectify import quad_size, rectify, row_options, two_rows_to_line
 
 Image = npt.NDArray[np.uint8]
@@ -159,9 +161,11 @@ def _merge_one_row(boxes: list[TextBox]) -> list[Quad]:
 class PlateReader:
     """Reads plates through a :class:`GateOcr` (Triton)."""
 
-    def __init__(self, ocr: GateOcr, use_mongolian: bool = True, max_det_boxes: int = 8) -> None:
+    def __init__(self, ocr: GateOcr, use_mongolian: bool = True, max_det_boxes: int = 8,
+                 mn_digit_second_opinion: bool = True) -> None:
         self.ocr = ocr
         self.use_mongolian = use_mongolian
+        self.mn_digit_second_opinion = mn_digit_second_opinion
         self.max_det_boxes = max_det_boxes
 
     def _read(self, image: Image, cands: list[_Candidate]) -> list[PlateResult]:
@@ -172,8 +176,10 @@ class PlateReader:
             crop, tight = _line_crop(image, c)
             crops.append(crop)
             colours.append(plate_colour(tight))
+        # PP-OCR reads Chinese plates, and gives a second opinion on Mongolian digits; the
+        # mn_only layout guesses are not read by it (they are many and never Chinese)
         cn_idx = [i for i, c in enumerate(cands) if not c.mn_only]
-        cn_probs = dict(zip(cn_idx, self.ocr.recognize([crops[i] for i in cn_idx]) if cn_idx
+        pp_probs = dict(zip(cn_idx, self.ocr.recognize([crops[i] for i in cn_idx]) if cn_idx
                             else [], strict=True))
         # white/grey, black and yellowish regions may be Mongolian plates: the CRNN reads them
         mn_idx = [i for i, col in enumerate(colours) if col in MN_COLOURS] if (
@@ -182,10 +188,14 @@ class PlateReader:
         mn_by_idx = dict(zip(mn_idx, mn_probs, strict=True))
         results: list[PlateResult] = []
         for i, c in enumerate(cands):
-            options = [read_cn(cn_probs[i], self.ocr.rec_index, colours[i], c.rows)] if (
-                i in cn_probs) else []
+            options = [read_cn(pp_probs[i], self.ocr.rec_index, colours[i], c.rows)] if (
+                i in pp_probs) else []
             if i in mn_by_idx:
-                options.append(read_mn(mn_by_idx[i], self.ocr.mn_index, c.rows, colours[i]))
+                mn = read_mn(mn_by_idx[i], self.ocr.mn_index, c.rows, colours[i])
+                if mn is not None and self.mn_digit_second_opinion and i in pp_probs:
+                    mn = second_opinion_digits(mn, mn_by_idx[i], self.ocr.mn_index,
+                                               pp_probs[i], self.ocr.rec_index)
+                options.append(mn)
             valid = [o for o in options if o is not None]
             if valid:
                 best = max(valid, key=lambda o: o.score)

@@ -7,14 +7,20 @@ likely (a soft prior, in nats, added to the path log-probability), and how the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from vision.plates.ctc_constrained import CharsetIndex, ConstrainedReading, decode_template
-from vision.plates.grammar import CN_TEMPLATES, MN_TEMPLATES, Country, PlateTemplate
+from vision.plates.grammar import (
+    CN_TEMPLATES,
+    DIGITS,
+    MN_TEMPLATES,
+    Country,
+    PlateTemplate,
+)
 
 # templates a background colour is consistent with; the others pay COLOUR_PRIOR_NATS
 _COLOUR_TEMPLATES: dict[str, frozenset[str]] = {
@@ -25,6 +31,12 @@ _COLOUR_TEMPLATES: dict[str, frozenset[str]] = {
     "black": frozenset({"cn_hk_macau", "cn_consulate", "cn_embassy", "cn_standard"}),
 }
 COLOUR_PRIOR_NATS = 2.0
+MN_DIGITS = 4  # a Mongolian plate starts with 4 digits (mn_standard)
+# the second opinion is only trusted on a line both readers aligned alike: at least this many
+# of the 4 digits must already agree, else one of them read something else (a screw, the
+# Soyombo, a neighbouring line) and its digits are not evidence about these ones
+MIN_DIGITS_AGREEING = 3
+CJK_START = 0x2E80  # first CJK code point; the "any character" slots skip ideographs
 
 
 @dataclass(frozen=True)
@@ -95,3 +107,61 @@ def read_mn(probs: npt.NDArray[np.floating[Any]], cs: CharsetIndex, rows: int,
         if r is not None and (best is None or r.log_score > best.log_score):
             best = _finish(r, colour, rows, 0.0)
     return best
+
+
+def _any_text_char(cs: CharsetIndex) -> frozenset[str]:
+    """Every non-ideograph character of ``cs`` (Latin, digits, Cyrillic, punctuation, the
+    gate model's catch-all column): what PP-OCR may spell a Cyrillic letter as."""
+    ignorable = {int(i) for i in cs.ignorable}
+    return frozenset(ch for ch, i in cs.index.items()
+                     if i not in ignorable and all(ord(c) < CJK_START for c in ch))
+
+
+def _digit_posterior(probs: npt.NDArray[np.floating[Any]], cs: CharsetIndex, span: tuple[int, int],
+                     chosen: str) -> npt.NDArray[np.float64]:
+    """Distribution over ``DIGITS`` (shape ``[10]``, sums to 1) at the step of ``span`` (first,
+    last step, inclusive) where the reader was surest of ``chosen``."""
+    cols = np.array([cs.index[d] for d in DIGITS])
+    steps = np.asarray(probs[span[0]:span[1] + 1], dtype=np.float64)
+    t = int(steps[:, cs.index[chosen]].argmax())
+    p = np.clip(steps[t, cols], 1e-9, None)
+    return np.asarray(p / p.sum())
+
+
+def second_opinion_digits(reading: PlateReading, mn_probs: npt.NDArray[np.floating[Any]],
+                          mn_cs: CharsetIndex, pp_probs: npt.NDArray[np.floating[Any]],
+                          pp_cs: CharsetIndex) -> PlateReading:
+    """A Mongolian ``reading`` (from the CRNN's ``mn_probs`` ``[T, C]``) with its 4 digits
+    settled by both the CRNN and PP-OCR (``pp_probs`` ``[T', C']`` of the same line).
+
+    The CRNN learnt Cyrillic from generated plates only; PP-OCR was trained on a great many
+    real photos and reads digits well but spells Cyrillic letters as Latin look-alikes. The
+    PP-OCR line is decoded as 4 digits + 3 "any non-ideograph" characters; each digit's
+    distribution from each reader (at its most confident step) is multiplied and
+    renormalised (product of experts) and the argmax kept, its probability becoming the
+    digit's confidence. Letters stay the CRNN's. The reading is returned unchanged when PP-OCR
+    cannot spell the line or the two agree on fewer than :data:`MIN_DIGITS_AGREEING` digits.
+    """
+    if reading.template.country is not Country.MN or len(reading.spans) != reading.template.length:
+        return reading
+    if any(d not in pp_cs.index or d not in mn_cs.index for d in DIGITS):
+        return reading
+    tail = _any_text_char(pp_cs)
+    line = PlateTemplate("mn_digits_any", Country.MN,
+                         (frozenset(DIGITS),) * MN_DIGITS + (tail,) * (reading.template.length
+                                                                     - MN_DIGITS), None)
+    other = decode_template(pp_probs, pp_cs, line)
+    if other is None:
+        return reading
+    agree = sum(a == b for a, b in zip(reading.text[:MN_DIGITS], other.text[:MN_DIGITS],
+                                       strict=True))
+    if agree < MIN_DIGITS_AGREEING:
+        return reading
+    text, conf = list(reading.text), list(reading.char_conf)
+    for i in range(MN_DIGITS):
+        fused = (_digit_posterior(mn_probs, mn_cs, reading.spans[i], reading.text[i])
+                 * _digit_posterior(pp_probs, pp_cs, other.spans[i], other.text[i]))
+        fused /= fused.sum()
+        k = int(fused.argmax())
+        text[i], conf[i] = DIGITS[k], float(fused[k])
+    return replace(reading, text="".join(text), char_conf=tuple(conf))

@@ -17,9 +17,11 @@ from training.plate_recognizer.evaluate import evaluate_onnx_on_real
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # one-row plate, two-row plate, two-row plate with the plate face's triangular Д (read as А
-# before plate_rec_mn v3), two-row plate that comes out yellowish in the crop
+# before plate_rec_mn v3), two-row plate that comes out yellowish in the crop, two-row plate
+# whose thin DIN 1 the CRNN reads as 7 and PP-OCR's second opinion on the digits settles
 PHOTOS = [("1.jpg", "3386УБТ", "mn_one_row"), ("16.jpg", "5896УБХ", "mn_two_row"),
-          ("9.jpg", "1589УНД", "mn_two_row"), ("22.jpg", "5496УНХ", "mn_two_row")]
+          ("9.jpg", "1589УНД", "mn_two_row"), ("22.jpg", "5496УНХ", "mn_two_row"),
+          ("0.jpg", "1537УНЛ", "mn_two_row")]
 
 
 @pytest.mark.parametrize(("name", "text", "ptype"), PHOTOS)

@@ -20,7 +20,13 @@ from vision.plates.grammar import (
     normalise_plate,
     template_by_name,
 )
-from vision.plates.reading import plate_type, read_cn, read_mn
+from vision.plates.reading import (
+    PlateReading,
+    plate_type,
+    read_cn,
+    read_mn,
+    second_opinion_digits,
+)
 
 CS = CharsetIndex(CHARSET)
 
@@ -169,3 +175,46 @@ def test_constrained_decoding_is_the_exact_best_path(seed: int) -> None:
     assert tpl.accepts(r.text)
     assert all(a <= b for a, b in r.spans) and all(
         r.spans[i][1] < r.spans[i + 1][0] for i in range(len(r.spans) - 1))
+
+
+def _mn_reading(probs: np.ndarray) -> PlateReading:
+    r = read_mn(probs, CS, rows=2)
+    assert r is not None
+    return r
+
+
+def test_ppocr_second_opinion_settles_a_digit_the_crnn_was_unsure_of() -> None:
+    """The CRNN reads the plate face's DIN 1 as 7 (0.9 vs 0.08); PP-OCR reads 1 (0.95 vs 0.01)
+    and spells the Cyrillic letters as Latin look-alikes (Y H A): the product says 1."""
+    crnn = ctc_probs("7537УНЛ", alternatives={0: ("1", 0.08)})
+    ppocr = ctc_probs("1537YHA", alternatives={0: ("7", 0.01)})
+    assert _mn_reading(crnn).text == "7537УНЛ"
+    fused = second_opinion_digits(_mn_reading(crnn), crnn, CS, ppocr, CS)
+    assert fused.text == "1537УНЛ"
+    assert 0.5 < fused.char_conf[0] < 1.0
+    assert fused.char_conf[4:] == _mn_reading(crnn).char_conf[4:]  # letters stay the CRNN's
+
+
+def test_ppocr_second_opinion_agreeing_digits_keep_the_text_and_gain_confidence() -> None:
+    crnn = ctc_probs("3386УБТ", peak=0.7)
+    fused = second_opinion_digits(_mn_reading(crnn), crnn, CS, ctc_probs("3386Y5T"), CS)
+    assert fused.text == "3386УБТ"
+    assert all(f > c for f, c in zip(fused.char_conf[:4], _mn_reading(crnn).char_conf[:4],
+                                     strict=True))
+
+
+@pytest.mark.parametrize("other", [
+    "1234YHA",  # PP-OCR read another line (3 of 4 digits differ): no evidence about these
+    "",  # nothing PP-OCR can spell as 4 digits + 3 characters
+])
+def test_ppocr_second_opinion_is_ignored_when_the_readers_disagree(other: str) -> None:
+    crnn = ctc_probs("7537УНЛ", alternatives={0: ("1", 0.08)})
+    reading = _mn_reading(crnn)
+    assert second_opinion_digits(reading, crnn, CS, ctc_probs(other), CS) == reading
+
+
+def test_ppocr_second_opinion_leaves_chinese_readings_alone() -> None:
+    probs = ctc_probs("皖A12345")
+    r = read_cn(probs, CS, "blue", 1)
+    assert r is not None
+    assert second_opinion_digits(r, probs, CS, ctc_probs("1537YHA"), CS) == r
