@@ -15,6 +15,10 @@ pseudo-colour before the detector):
   (results after the first 10 % to the last), with the machine's busy cores during the run
   (on an otherwise idle box: how much of the 2 cores one and two workers - with Triton, the
   driver and Ray's own processes - actually use, i.e. the headroom scaling can have);
+* **scaling at one core per worker**: the same 1- and 2-actor runs with the whole process
+  tree (driver, Ray, Triton) pinned to core 0, then to cores 0-1. Unpinned, one worker with
+  Triton already keeps ~1.4 of the 2 cores busy, so a second worker on the same box can add at
+  most ~40 %; a cluster adds a node's cores with each worker, which pinning stands in for;
 * **detector latency** per scan (batch 1, sequential, letterboxed uint8 input): Triton gRPC
   vs in-process ONNX Runtime on the same ``model.onnx`` (p50 / p90, overhead ratio), and the
   full per-scan analysis (decode + render + detect + decode boxes) for both backends.
@@ -67,6 +71,23 @@ def _busy_cpu_s() -> float:
                  + getattr(t, "softirq", 0.0))
 
 
+def _pin_tree(cores: set[int]) -> None:
+    """Restrict every thread of this process and of all its descendants (Ray's processes and
+    workers, the Triton server) to ``cores``; threads and processes they start later inherit
+    it."""
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            threads = [t.id for t in proc.threads()]  # affinity is per thread on Linux
+        except psutil.Error:  # a process that just exited
+            continue
+        for tid in threads:
+            try:
+                os.sched_setaffinity(tid, cores)
+            except OSError:  # a thread that just exited
+                pass
+
+
 def _arrival_recorder(arrivals: list[float]) -> Callable[[Any], None]:
     def record(_result: Any) -> None:
         arrivals.append(time.perf_counter())
@@ -113,8 +134,13 @@ def main() -> None:
             try:
                 ingest_refs(refs[:8], services, ts.grpc_url, workers=1, write=False)  # warm-up
                 runs: dict[str, Any] = {}
-                for name, workers, write in (("1_worker", 1, False), ("2_workers", 2, False),
-                                             ("2_workers_with_sinks", 2, True)):
+                all_cores = set(range(os.cpu_count() or 1))
+                for name, workers, write, cores in (
+                        ("1_worker", 1, False, all_cores), ("2_workers", 2, False, all_cores),
+                        ("2_workers_with_sinks", 2, True, all_cores),
+                        ("1_worker_1_core", 1, False, {0}),
+                        ("2_workers_2_cores", 2, False, {0, 1})):
+                    _pin_tree(cores)
                     arrivals: list[float] = []
                     busy0 = _busy_cpu_s()
                     r = ingest_refs(refs, services, ts.grpc_url, workers=workers,
@@ -125,9 +151,12 @@ def main() -> None:
                                   "steady_scans_per_s": round(_steady_rate(arrivals), 2),
                                   "machine_cores_busy": round(
                                       (_busy_cpu_s() - busy0) / r.seconds, 2)}
+                _pin_tree(all_cores)
                 for key in ("scans_per_s", "steady_scans_per_s"):
                     runs[f"scaling_2_vs_1_{key}"] = round(
                         runs["2_workers"][key] / runs["1_worker"][key], 3)
+                    runs[f"scaling_per_core_2_vs_1_{key}"] = round(
+                        runs["2_workers_2_cores"][key] / runs["1_worker_1_core"][key], 3)
                 out["pipeline"] = runs
             finally:
                 services.close()
