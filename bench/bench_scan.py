@@ -27,6 +27,7 @@ pseudo-colour before the detector):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -82,10 +83,8 @@ def _pin_tree(cores: set[int]) -> None:
         except psutil.Error:  # a process that just exited
             continue
         for tid in threads:
-            try:
+            with contextlib.suppress(OSError):  # a thread that just exited
                 os.sched_setaffinity(tid, cores)
-            except OSError:  # a thread that just exited
-                pass
 
 
 def _arrival_recorder(arrivals: list[float]) -> Callable[[Any], None]:
