@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from training.xray.config import TrainConfig
 from training.xray.data import (
@@ -200,6 +200,19 @@ def _broadcast_stop(stop: bool, world_size: int) -> bool:
     return bool(t.item())
 
 
+def train_loader(train_ds: Dataset[Any], cfg: TrainConfig) -> DataLoader[Any]:
+    """Shuffled training batches; ``cfg.loader_workers`` processes augment in parallel.
+
+    Workers are started afresh each epoch (not persistent): a persistent worker keeps the copy
+    of the dataset it forked with, so ``set_epoch`` in this process would never reach it and
+    every epoch would replay the first epoch's augmentations."""
+    return DataLoader(
+        train_ds, batch_size=cfg.batch_size, shuffle=True,
+        drop_last=len(train_ds) > cfg.batch_size,  # type: ignore[arg-type]
+        num_workers=cfg.loader_workers, persistent_workers=False,
+        generator=torch.Generator().manual_seed(cfg.seed))
+
+
 def train_loop(cfg: TrainConfig, reporter: Reporter,
                progress: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any]:
     """Train until epochs, max_steps, max_minutes or early stopping; returns the summary."""
@@ -234,11 +247,7 @@ def train_loop(cfg: TrainConfig, reporter: Reporter,
         log.info("fine-tuning from %s", cfg.init_from)
     if reporter.world_size > 1:
         _broadcast_params(model)
-    loader = reporter.prepare_loader(DataLoader(
-        train_ds, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train_ds) >
-        cfg.batch_size, num_workers=cfg.loader_workers,
-        persistent_workers=cfg.loader_workers > 0,
-        generator=torch.Generator().manual_seed(cfg.seed)))
+    loader = reporter.prepare_loader(train_loader(train_ds, cfg))
     planned = cfg.epochs * max(len(loader), 1)
     if cfg.max_steps is not None:
         planned = min(planned, cfg.max_steps)
