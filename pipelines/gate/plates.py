@@ -161,11 +161,9 @@ def _merge_one_row(boxes: list[TextBox]) -> list[Quad]:
 class PlateReader:
     """Reads plates through a :class:`GateOcr` (Triton)."""
 
-    def __init__(self, ocr: GateOcr, use_mongolian: bool = True, max_det_boxes: int = 8,
-                 mn_digit_second_opinion: bool = True) -> None:
+    def __init__(self, ocr: GateOcr, use_mongolian: bool = True, max_det_boxes: int = 8) -> None:
         self.ocr = ocr
         self.use_mongolian = use_mongolian
-        self.mn_digit_second_opinion = mn_digit_second_opinion
         self.max_det_boxes = max_det_boxes
 
     def _read(self, image: Image, cands: list[_Candidate]) -> list[PlateResult]:
@@ -192,7 +190,7 @@ class PlateReader:
                 i in pp_probs) else []
             if i in mn_by_idx:
                 mn = read_mn(mn_by_idx[i], self.ocr.mn_index, c.rows, colours[i])
-                if mn is not None and self.mn_digit_second_opinion and i in pp_probs:
+                if mn is not None and i in pp_probs:
                     mn = second_opinion_digits(mn, mn_by_idx[i], self.ocr.mn_index,
                                                pp_probs[i], self.ocr.rec_index)
                 options.append(mn)
