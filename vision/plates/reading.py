@@ -8,6 +8,7 @@ likely (a soft prior, in nats, added to the path log-probability), and how the r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -109,12 +110,16 @@ def read_mn(probs: npt.NDArray[np.floating[Any]], cs: CharsetIndex, rows: int,
     return best
 
 
-def _any_text_char(cs: CharsetIndex) -> frozenset[str]:
-    """Every non-ideograph character of ``cs`` (Latin, digits, Cyrillic, punctuation, the
-    gate model's catch-all column): what PP-OCR may spell a Cyrillic letter as."""
+@lru_cache(maxsize=8)
+def _digits_then_any(cs: CharsetIndex, length: int) -> PlateTemplate:
+    """4 digits, then ``length - 4`` slots taking any non-ideograph character of ``cs`` (Latin,
+    digits, Cyrillic, punctuation, the gate model's catch-all column): how PP-OCR spells a
+    Mongolian plate. Built once per charset (the gate has one)."""
     ignorable = {int(i) for i in cs.ignorable}
-    return frozenset(ch for ch, i in cs.index.items()
+    tail = frozenset(ch for ch, i in cs.index.items()
                      if i not in ignorable and all(ord(c) < CJK_START for c in ch))
+    return PlateTemplate("mn_digits_any", Country.MN,
+                         (frozenset(DIGITS),) * MN_DIGITS + (tail,) * (length - MN_DIGITS), None)
 
 
 def _digit_posterior(probs: npt.NDArray[np.floating[Any]], cs: CharsetIndex, span: tuple[int, int],
@@ -146,11 +151,7 @@ def second_opinion_digits(reading: PlateReading, mn_probs: npt.NDArray[np.floati
         return reading
     if any(d not in pp_cs.index or d not in mn_cs.index for d in DIGITS):
         return reading
-    tail = _any_text_char(pp_cs)
-    line = PlateTemplate("mn_digits_any", Country.MN,
-                         (frozenset(DIGITS),) * MN_DIGITS + (tail,) * (reading.template.length
-                                                                     - MN_DIGITS), None)
-    other = decode_template(pp_probs, pp_cs, line)
+    other = decode_template(pp_probs, pp_cs, _digits_then_any(pp_cs, reading.template.length))
     if other is None:
         return reading
     agree = sum(a == b for a, b in zip(reading.text[:MN_DIGITS], other.text[:MN_DIGITS],
